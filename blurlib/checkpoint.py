@@ -1,0 +1,63 @@
+"""Checkpoint files: a model's weights with what is needed to rebuild it, written atomically.
+
+A checkpoint is a ``torch.save`` dict: ``{"format": "blurlib-checkpoint-1", "model": name, "convention": …,
+"state_dict": …, "iteration": int, optional "optimizer": …, "meta": {...}}``. ``fp16=True`` stores the weights
+in half precision (the shipped default model); they are loaded back as float32.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from blurlib.errors import BlurlibError
+from blurlib.io import atomic_write
+from blurlib.models import MODELS, build
+
+FORMAT = "blurlib-checkpoint-1"
+
+
+def save(path: str | Path, model: nn.Module, name: str, convention: str, *, iteration: int = 0,
+         optimizer: torch.optim.Optimizer | None = None, meta: dict | None = None, fp16: bool = False) -> None:
+    state = {k: (v.half() if fp16 and v.is_floating_point() else v).detach().cpu() for k, v in model.state_dict().items()}
+    ckpt = {"format": FORMAT, "model": name, "convention": convention, "state_dict": state, "iteration": iteration,
+            "meta": meta or {}}
+    if optimizer is not None:
+        ckpt["optimizer"] = optimizer.state_dict()
+    with atomic_write(path) as f:
+        torch.save(ckpt, f)
+
+
+def read(path: str | Path) -> dict:
+    """The checkpoint dict at ``path``; a missing, truncated or foreign file is a :class:`BlurlibError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise BlurlibError(f"{path}: checkpoint not found. Train one with `blurlib train` or use the shipped default.")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise BlurlibError(f"{path}: unreadable checkpoint ({type(e).__name__}: {e}); the file is truncated or not a "
+                           "blurlib checkpoint. Retrain or restore it.") from e
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT or ckpt.get("model") not in MODELS:
+        raise BlurlibError(f"{path}: not a blurlib checkpoint (no '{FORMAT}' header). Pass a file written by "
+                           "`blurlib train`.")
+    return ckpt
+
+
+def load_model(path: str | Path, expect: str | None = None) -> tuple[nn.Module, dict]:
+    """Rebuild the model stored at ``path`` (float32, eval mode); returns (model, checkpoint without weights).
+
+    ``expect``: the model name the caller needs; a checkpoint of another model is refused.
+    """
+    ckpt = read(path)
+    if expect is not None and ckpt["model"] != expect:
+        raise BlurlibError(f"{path}: checkpoint of model {ckpt['model']!r}, but {expect!r} was asked for.")
+    model = build(ckpt["model"])
+    try:
+        model.load_state_dict({k: v.float() for k, v in ckpt.pop("state_dict").items()})
+    except RuntimeError as e:
+        raise BlurlibError(f"{path}: weights do not fit model {ckpt['model']!r} ({str(e).splitlines()[0]}).") from e
+    ckpt.pop("optimizer", None)
+    return model.eval(), ckpt

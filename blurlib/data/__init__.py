@@ -1,0 +1,53 @@
+"""Data: the CUHK benchmark (pairing, integrity, splits, download), synthetic partial blur, preprocessing.
+
+:func:`open_dataset` is the entry point: it finds the data (explicit path, ``$BLURLIB_DATA``, ``data/CUHK``),
+downloads them when asked, or makes the embedded synthetic set, and returns a scanned :class:`Benchmark`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from blurlib.data.cuhk import CATEGORIES, SPLITS, Benchmark, Pair, read_mask, scan
+from blurlib.data.loader import PairDataset
+from blurlib.data.preprocess import denormalize, normalize, resize_pair
+from blurlib.data.source import ENV_VAR, OFFICIAL_ARCHIVES, Archive, download, find_root, missing_dataset_message
+from blurlib.data.synthetic import make_synthetic
+from blurlib.errors import BlurlibError
+
+SOURCES = ("auto", "cuhk", "synthetic")
+"""``auto``: CUHK where found, else the synthetic set; ``cuhk``: CUHK or a clear error; ``synthetic``."""
+
+SYNTHETIC_ROOT = Path("data") / "synthetic"
+
+
+def open_dataset(source: str = "auto", root: str | os.PathLike | None = None, *, allow_partial: bool = False,
+                 download_missing: bool = False, synthetic_n: int = 24, synthetic_size: int = 128,
+                 seed: int = 0) -> Benchmark:
+    """Find, check and scan the data named by ``source`` (see :data:`SOURCES`).
+
+    Args:
+        root: an explicit CUHK root (for ``cuhk``/``auto``) or where to write the synthetic set.
+        allow_partial: accept a CUHK copy with images missing (reported in ``Benchmark.missing``).
+        download_missing: for ``cuhk``, download the official archives into ``data/CUHK`` if not found.
+        synthetic_n, synthetic_size, seed: the synthetic set's size, image side and seed.
+    """
+    if source not in SOURCES:
+        raise BlurlibError(f"unknown data source {source!r}: use one of {', '.join(SOURCES)}.")
+    if source in ("auto", "cuhk"):
+        found = find_root(root)
+        if found is None and source == "cuhk":
+            if not download_missing:
+                raise BlurlibError(missing_dataset_message())
+            found = download()
+        if found is not None:
+            return scan(found, allow_partial=allow_partial)
+        root = None
+    folder = Path(root) if root is not None else SYNTHETIC_ROOT / f"n{synthetic_n}-s{synthetic_size}-seed{seed}"
+    return scan(make_synthetic(folder, synthetic_n, synthetic_size, seed), synthetic=True)
+
+
+__all__ = ["CATEGORIES", "ENV_VAR", "OFFICIAL_ARCHIVES", "SOURCES", "SPLITS", "Archive", "Benchmark", "BlurlibError",
+           "Pair", "PairDataset", "denormalize", "download", "find_root", "make_synthetic", "normalize",
+           "open_dataset", "read_mask", "resize_pair", "scan"]

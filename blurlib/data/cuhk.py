@@ -1,0 +1,242 @@
+"""The CUHK blur detection benchmark (Shi, Xu, Jia, CVPR 2014): pairing, integrity, splits.
+
+Layout of a dataset root (what the two official archives unpack to)::
+
+    ROOT/image/motion0001.jpg ... out_of_focus0704.jpg    (1000 images)
+    ROOT/gt/motion0001.png    ... out_of_focus0704.png    (1000 masks, 255 = blurred)
+
+Images and masks are paired by file stem; extensions are matched case-insensitively. The paper's split:
+train D_o = odd index, test D_e = even index, within both categories.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from blurlib.errors import BlurlibError
+from blurlib.io import image_size, read_grey, read_rgb
+
+CATEGORIES = {"motion": "motion", "defocus": "out_of_focus"}
+"""Category name -> file-name prefix."""
+
+SPLITS = ("odd", "even", "all", "train", "test")
+"""``odd`` = D_o, ``even`` = D_e; ``train``/``test`` are the paper's default roles (D_o / D_e)."""
+
+IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
+_NAME = re.compile(r"^(motion|out_of_focus)(\d{4})$")
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One benchmark item: a mask and, when present, its image."""
+
+    name: str
+    category: str  # "motion" | "defocus"
+    index: int  # the NNNN of the file name
+    mask: Path
+    image: Path | None
+
+    @property
+    def parity(self) -> str:
+        """``odd`` (D_o) or ``even`` (D_e)."""
+        return "odd" if self.index % 2 else "even"
+
+    def load(self) -> tuple[np.ndarray, np.ndarray]:
+        """(image uint8 (H, W, 3) RGB, mask bool (H, W), True = blurred)."""
+        if self.image is None:
+            raise BlurlibError(f"{self.name}: the image is missing from the dataset; only its mask {self.mask} exists.")
+        image = read_rgb(self.image)
+        mask = read_mask(self.mask)
+        if image.shape[:2] != mask.shape:
+            raise BlurlibError(
+                f"{self.image}: image size {image.shape[1]}x{image.shape[0]} differs from its mask "
+                f"{self.mask} ({mask.shape[1]}x{mask.shape[0]}). Replace one of the two files."
+            )
+        return image, mask
+
+
+def read_mask(path: Path) -> np.ndarray:
+    """Read a ground-truth mask as bool (H, W), True = blurred (255).
+
+    Grey, RGB and RGBA masks are accepted (the first channel is used). Values other than 0 and 255 are
+    binarised at 128 with a warning naming the file.
+    """
+    a = read_grey(path)
+    if not np.isin(a, (0, 255)).all():
+        warnings.warn(f"{path}: mask has values other than 0/255; binarised at 128.", stacklevel=2)
+    return a >= 128
+
+
+@dataclass
+class Benchmark:
+    """A scanned dataset root: the pairs with images, and what is missing."""
+
+    root: Path
+    pairs: list[Pair]
+    missing: list[Pair] = field(default_factory=list)  # masks whose image is absent
+    synthetic: bool = False
+
+    def select(self, split: str = "all", category: str | None = None) -> list[Pair]:
+        """Pairs (with images) in ``split`` (see :data:`SPLITS`) and ``category`` (``motion``/``defocus``/None)."""
+        return [p for p in self.pairs if _in(p, split, category)]
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    @property
+    def description(self) -> str:
+        """One line saying which data these are: full CUHK, the partial local copy, or the synthetic set."""
+        if self.synthetic:
+            return f"embedded synthetic partial-blur set ({len(self.pairs)} images, {self.root})"
+        if self.complete:
+            return f"full CUHK benchmark ({len(self.pairs)} images, {self.root})"
+        return f"partial CUHK benchmark ({len(self.pairs)} of {len(self.pairs) + len(self.missing)} images, {self.root})"
+
+    def summary(self) -> dict:
+        """Counts of masks, images and missing images, per category and per split."""
+
+        def counts(items):
+            c = Counter((p.category, p.parity) for p in items)
+            out = {"total": len(items)}
+            for cat in CATEGORIES:
+                out[cat] = {"odd": c[cat, "odd"], "even": c[cat, "even"], "total": c[cat, "odd"] + c[cat, "even"]}
+            return out
+
+        return {
+            "root": str(self.root),
+            "data": self.description,
+            "complete": self.complete,
+            "masks": counts(self.pairs + self.missing),
+            "images": counts(self.pairs),
+            "missing": counts(self.missing),
+            "missing_names": sorted(p.name for p in self.missing),
+        }
+
+
+def _in(p: Pair, split: str, category: str | None) -> bool:
+    check_split(split)
+    if category is not None:
+        check_category(category)
+        if p.category != category:
+            return False
+    parity = {"train": "odd", "test": "even"}.get(split, split)
+    return parity == "all" or p.parity == parity
+
+
+def check_split(split: str) -> None:
+    if split not in SPLITS:
+        raise BlurlibError(f"unknown split {split!r}: use one of {', '.join(SPLITS)}.")
+
+
+def check_category(category: str) -> None:
+    if category not in CATEGORIES:
+        raise BlurlibError(f"unknown category {category!r}: use one of {', '.join(CATEGORIES)}.")
+
+
+@cache
+def manifest() -> dict:
+    """The shipped sha256 manifest: ``{"masks": {stem: sha256}, "images": {stem: sha256}}``."""
+    return json.loads(resources.files("blurlib.data").joinpath("cuhk_manifest.json").read_text())
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def scan(root: Path, *, allow_partial: bool = False, verify: bool = True, synthetic: bool = False) -> Benchmark:
+    """Pair images with masks under ``root`` and check the dataset's integrity.
+
+    Args:
+        root: folder holding ``image/`` and ``gt/``.
+        allow_partial: accept a dataset with images missing (they are listed in ``Benchmark.missing``).
+        verify: check the sha256 of every mask (and of every image the manifest knows) against the shipped
+            manifest, and that every image has its mask's size. Off for the synthetic set.
+        synthetic: mark the set as the embedded synthetic one (no manifest, any names allowed).
+
+    Raises:
+        BlurlibError: naming the offending file and the fix.
+    """
+    root = Path(root)
+    image_dir, gt_dir = root / "image", root / "gt"
+    for d in (image_dir, gt_dir):
+        if not d.is_dir():
+            raise BlurlibError(f"{d}: folder not found. A dataset root holds image/ and gt/ (the unpacked "
+                               f"BlurDatasetImage.zip and BlurDatasetGT.zip).")
+    masks = _by_stem(gt_dir, (".png",))
+    images = _by_stem(image_dir, IMAGE_EXTS)
+    if not masks:
+        raise BlurlibError(f"{gt_dir}: no mask files (*.png). Unpack BlurDatasetGT.zip there.")
+    if not images:
+        raise BlurlibError(f"{image_dir}: no image files. Unpack BlurDatasetImage.zip there.")
+    orphans = sorted(set(images) - set(masks))
+    if orphans:
+        raise BlurlibError(f"{images[orphans[0]]}: image without a mask in {gt_dir} ({len(orphans)} such images). "
+                           "Add the missing masks or remove these images.")
+    pairs, missing = [], []
+    for stem, mask in sorted(masks.items()):
+        m = _NAME.match(stem)
+        if m is None:
+            raise BlurlibError(f"{mask}: unexpected file name; benchmark files are named motionNNNN or "
+                               "out_of_focusNNNN. Remove or rename it.")
+        category = "motion" if m.group(1) == "motion" else "defocus"
+        pair = Pair(stem, category, int(m.group(2)), mask, images.get(stem))
+        (pairs if pair.image is not None else missing).append(pair)
+    bench = Benchmark(root, pairs, missing, synthetic=synthetic)
+    if verify and not synthetic:
+        _verify(bench)
+    if missing and not allow_partial:
+        s = bench.summary()["missing"]
+        raise BlurlibError(
+            f"{image_dir}: {len(missing)} of {len(masks)} images are missing "
+            f"(motion {s['motion']['total']}, defocus {s['defocus']['total']}; e.g. {missing[0].name}). "
+            "Unpack the complete BlurDatasetImage.zip there, or opt in to a partial dataset "
+            "(allow_partial=True, --allow-partial)."
+        )
+    return bench
+
+
+def _by_stem(folder: Path, exts: tuple[str, ...]) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for p in sorted(folder.iterdir()):
+        if p.name.startswith(".") or not p.is_file():
+            continue
+        if p.suffix.lower() not in exts:
+            raise BlurlibError(f"{p}: unexpected file in {folder} (expected {', '.join(exts)}). Remove it.")
+        if p.stem in found:
+            raise BlurlibError(f"{p}: duplicate of {found[p.stem]} (same name, other extension). Keep one.")
+        found[p.stem] = p
+    return found
+
+
+def _verify(bench: Benchmark) -> None:
+    known = manifest()
+    for stem in sorted(set(known["masks"]) - {p.name for p in bench.pairs + bench.missing}):
+        raise BlurlibError(f"{bench.root / 'gt' / (stem + '.png')}: mask missing ({len(known['masks'])} expected). "
+                           "Unpack the complete BlurDatasetGT.zip there.")
+    for p in bench.pairs + bench.missing:
+        want = known["masks"].get(p.name)
+        if want is None or sha256(p.mask) != want:
+            raise BlurlibError(f"{p.mask}: mask does not match the benchmark's checksum (corrupt or altered). "
+                               "Re-download BlurDatasetGT.zip.")
+    for p in bench.pairs:
+        want = known["images"].get(p.name)
+        if want is not None and sha256(p.image) != want:
+            raise BlurlibError(f"{p.image}: image does not match the benchmark's checksum (corrupt or altered). "
+                               "Re-download BlurDatasetImage.zip.")
+        if image_size(p.image) != image_size(p.mask):
+            raise BlurlibError(f"{p.image}: size differs from its mask {p.mask}. Re-download both archives.")

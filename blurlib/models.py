@@ -1,0 +1,164 @@
+"""The blur mappers: one VGG16 spec, configs I–V as cut points on it, FCN-8s, and HED-style fusion ± deep supervision.
+
+Every model maps an image batch (N, 3, H, W), any H and W, to blur **logits** (N, 1, H, W) of exactly the
+input size; ``torch.sigmoid`` of them is the blur map in [0, 1] (1 = blurred). Upsampling is fixed bilinear
+interpolation (not learned), as in the paper.
+
+>>> import torch
+>>> net = build("V")
+>>> net(torch.zeros(1, 3, 37, 50)).shape
+torch.Size([1, 1, 37, 50])
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+VGG16 = ((64, 64), (128, 128), (256, 256, 256), (512, 512, 512), (512, 512, 512))
+"""Output channels of each conv of the five stages of VGG16 (conv1_1 … conv5_3)."""
+
+CONFIGS = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5}
+"""Table I: config name -> number of VGG16 stages kept (cut after conv1_2, conv2_2, conv3_3, conv4_3, conv5_3)."""
+
+MODELS = (*CONFIGS, "fcn8s", "fusion", "fusion_ds")
+
+
+def conv_names(stages: int = 5) -> list[str]:
+    """VGG16 conv layer names of the first ``stages`` stages: ``conv1_1`` … ``conv5_3``."""
+    return [f"conv{s + 1}_{i + 1}" for s in range(stages) for i in range(len(VGG16[s]))]
+
+
+class VGGTrunk(nn.Module):
+    """The first ``stages`` stages of VGG16 (3×3 convs, padding 1, ReLU).
+
+    Stage s > 1 starts with the 2×2 max-pool (ceil mode, like Keras 'same') that follows stage s - 1 in VGG16,
+    so a trunk cut after stage k has no pool after its last conv. ``forward`` returns every stage's output.
+    """
+
+    def __init__(self, stages: int = 5):
+        super().__init__()
+        blocks, c_in = [], 3
+        for s in range(stages):
+            layers: list[tuple[str, nn.Module]] = []
+            if s > 0:
+                layers.append((f"pool{s}", nn.MaxPool2d(2, 2, ceil_mode=True)))
+            for i, c_out in enumerate(VGG16[s]):
+                layers += [(f"conv{s + 1}_{i + 1}", nn.Conv2d(c_in, c_out, 3, padding=1)),
+                           (f"relu{s + 1}_{i + 1}", nn.ReLU(inplace=True))]
+                c_in = c_out
+            blocks.append(nn.Sequential(OrderedDict(layers)))
+        self.stages = nn.ModuleList(blocks)
+
+    @property
+    def channels(self) -> list[int]:
+        return [VGG16[s][-1] for s in range(len(self.stages))]
+
+    def convs(self) -> dict[str, nn.Conv2d]:
+        """Named conv layers, ``{"conv1_1": Conv2d, …}``."""
+        return {n: m for stage in self.stages for n, m in stage.named_children() if n.startswith("conv")}
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        outs = []
+        for stage in self.stages:
+            x = stage(x)
+            outs.append(x)
+        return outs
+
+
+def upsample(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Fixed bilinear in-network upsampling to ``size`` (half-pixel centres, as Keras/TF ``resize``)."""
+    return x if x.shape[-2:] == size else F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+
+
+class BlurMapper(nn.Module):
+    """Configs I–V (Table I): VGG16 trimmed after stage k, a 1×1 conv to one channel, bilinear upsampling."""
+
+    deep_supervision = False
+
+    def __init__(self, stages: int = 5):
+        super().__init__()
+        self.trunk = VGGTrunk(stages)
+        self.score = nn.Conv2d(self.trunk.channels[-1], 1, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return upsample(self.score(self.trunk(x)[-1]), x.shape[-2:])
+
+
+class FCN8s(nn.Module):
+    """FCN-8s skip architecture on the trimmed VGG16 (no fully connected layers).
+
+    The score of conv5_3 (stride 16) is summed with the score of pool4 (stride 16, the input of stage 5), upsampled
+    2× (bilinear, fixed), summed with the score of pool3 (stride 8), and upsampled 8× to the input size. Skip
+    scores start at zero, as in FCN.
+    """
+
+    deep_supervision = False
+
+    def __init__(self):
+        super().__init__()
+        self.trunk = VGGTrunk(5)
+        self.score = nn.Conv2d(512, 1, 1)
+        self.score_pool4 = nn.Conv2d(512, 1, 1)
+        self.score_pool3 = nn.Conv2d(256, 1, 1)
+        for m in (self.score_pool4, self.score_pool3):
+            nn.init.zeros_(m.weight)
+            nn.init.zeros_(m.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        c3, c4, c5 = self.trunk(x)[2:]
+        pool3, pool4 = F.max_pool2d(c3, 2, 2, ceil_mode=True), F.max_pool2d(c4, 2, 2, ceil_mode=True)
+        s16 = self.score(c5) + self.score_pool4(pool4)
+        s8 = upsample(s16, pool3.shape[-2:]) + self.score_pool3(pool3)
+        return upsample(s8, x.shape[-2:])
+
+
+class Fusion(nn.Module):
+    """HED-style side outputs after conv1_2 … conv5_3, upsampled and fused by a learned 1×1 conv.
+
+    With ``deep_supervision`` the training loss also covers every side output (:func:`forward` with
+    ``return_sides=True``). :attr:`fusion_weights` are the learned weights, shallow -> deep.
+    """
+
+    def __init__(self, deep_supervision: bool = False):
+        super().__init__()
+        self.deep_supervision = deep_supervision
+        self.trunk = VGGTrunk(5)
+        self.sides = nn.ModuleList(nn.Conv2d(c, 1, 1) for c in self.trunk.channels)
+        self.fuse = nn.Conv2d(5, 1, 1)
+        for m in self.sides:  # as HED: side outputs start at 0, the fusion at 1/5
+            nn.init.zeros_(m.weight)
+            nn.init.zeros_(m.bias)
+        nn.init.constant_(self.fuse.weight, 0.2)
+        nn.init.zeros_(self.fuse.bias)
+
+    @property
+    def fusion_weights(self) -> list[float]:
+        return self.fuse.weight.detach().flatten().tolist()
+
+    def forward(self, x: torch.Tensor, return_sides: bool = False):
+        size = x.shape[-2:]
+        sides = [upsample(head(f), size) for head, f in zip(self.sides, self.trunk(x))]
+        fused = self.fuse(torch.cat(sides, dim=1))
+        return (fused, sides) if return_sides else fused
+
+
+def build(name: str) -> nn.Module:
+    """A randomly initialised model by name: ``I``…``V``, ``fcn8s``, ``fusion``, ``fusion_ds``.
+
+    Load backbone weights with :func:`blurlib.weights.init_model`.
+    """
+    if name in CONFIGS:
+        return BlurMapper(CONFIGS[name])
+    if name == "fcn8s":
+        return FCN8s()
+    if name in ("fusion", "fusion_ds"):
+        return Fusion(deep_supervision=name == "fusion_ds")
+    raise ValueError(f"unknown model {name!r}: use one of {', '.join(MODELS)}")
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
