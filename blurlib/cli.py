@@ -56,6 +56,48 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_predict(args) -> int:
+    from blurlib import checkpoint
+    from blurlib.predict import predict_files
+
+    model, ckpt = checkpoint.load_model(args.checkpoint or default_checkpoint())
+    n = 0
+    for out in predict_files(model, args.images, args.out, with_overlay=args.overlay, size=args.size or None,
+                             convention=ckpt["convention"], device=args.device, precision=args.precision):
+        print(out)
+        n += 1
+    return 0 if n else 2
+
+
+def default_checkpoint() -> Path:
+    from blurlib.errors import BlurlibError
+
+    path = Path(__file__).resolve().parent.parent / "runs" / "default" / "model_fp16.pt"
+    if not path.exists():
+        raise BlurlibError(f"{path}: no default model shipped in this checkout; pass --checkpoint CKPT.")
+    return path
+
+
+def cmd_evaluate(args) -> int:
+    from blurlib import metrics
+    from blurlib.data import scan
+    from blurlib.evaluate import count, map_folder, write_pr_csv
+
+    bench = scan(args.gt, allow_partial=True, verify=False) if (Path(args.gt) / "gt").is_dir() else None
+    if bench is None:
+        raise BlurlibError(f"{args.gt}: not a dataset root (no gt/ folder inside). Pass the folder holding gt/.")
+    pairs = bench.select_masks(args.split, args.category)
+    c = count(pairs, map_folder(args.pred, invert=args.invert, suffix=args.suffix))
+    result = metrics.summarize(c, args.protocol)
+    if args.pr_csv:
+        write_pr_csv(args.pr_csv, c)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print("  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in result.items()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from blurlib.models import MODELS
 
@@ -82,6 +124,28 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--resume", action="store_true", help="continue from run-dir/checkpoint.pt")
     tr.add_argument("--run-dir", required=True, type=Path)
     tr.set_defaults(func=cmd_train)
+
+    pr = sub.add_parser("predict", help="blur maps of images (8-bit PNG, 255 = blurred)")
+    pr.add_argument("images", nargs="+", type=Path)
+    pr.add_argument("--checkpoint", type=Path, help="default: the shipped config V model (runs/default)")
+    pr.add_argument("-o", "--out", type=Path, required=True)
+    pr.add_argument("--size", type=int, default=384, help="input side for the network (0: the image's own size)")
+    pr.add_argument("--overlay", action="store_true", help="also write <name>_overlay.png, image and map side by side")
+    pr.add_argument("--device")
+    pr.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32"))
+    pr.set_defaults(func=cmd_predict)
+
+    ev = sub.add_parser("evaluate", help="score a folder of maps against the benchmark masks")
+    ev.add_argument("--pred", type=Path, required=True, help="folder of <name>.png maps (255 = blurred)")
+    ev.add_argument("--gt", type=Path, required=True, help="dataset root holding gt/")
+    ev.add_argument("--split", default="test")
+    ev.add_argument("--category", choices=("motion", "defocus"))
+    ev.add_argument("--protocol", default="paper", choices=("paper", "pooled"))
+    ev.add_argument("--invert", action="store_true", help="maps are sharpness maps (255 = sharp), e.g. HiFST's")
+    ev.add_argument("--suffix", default="", help="map file name suffix, e.g. _HiFSTBlurMap")
+    ev.add_argument("--pr-csv", type=Path, help="also write the PR curves as CSV")
+    ev.add_argument("--json", action="store_true")
+    ev.set_defaults(func=cmd_evaluate)
     return parser
 
 

@@ -90,6 +90,10 @@ class Benchmark:
         """Pairs (with images) in ``split`` (see :data:`SPLITS`) and ``category`` (``motion``/``defocus``/None)."""
         return [p for p in self.pairs if _in(p, split, category)]
 
+    def select_masks(self, split: str = "all", category: str | None = None) -> list[Pair]:
+        """Like :meth:`select`, but also the pairs whose image is missing (enough to score precomputed maps)."""
+        return sorted((p for p in self.pairs + self.missing if _in(p, split, category)), key=lambda p: p.name)
+
     @property
     def complete(self) -> bool:
         return not self.missing

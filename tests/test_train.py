@@ -1,0 +1,109 @@
+"""The training recipe: optimiser groups, poly lr, losses, checkpoints, exact resume, provenance, bf16."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from blurlib import checkpoint, profiles
+from blurlib.errors import BlurlibError
+from blurlib.models import build
+from blurlib.train import batch_indices, cross_entropy, fidelity, param_groups, poly_lr, train
+
+TINY = profiles.get("smoke").replace(size=32, iterations=6, checkpoint_every=3)
+
+
+def test_paper_profile_is_the_recipe():
+    p = profiles.get("paper")
+    assert (p.size, p.batch_size, p.iterations) == (384, 3, 10_000)
+    assert p.base_lr == 2 ** -10 and p.lr_power == 0.9 and p.bias_lr_mult == 2
+    assert (p.momentum, p.weight_decay, p.loss) == (0.9, 5e-4, "cross_entropy")
+    with pytest.raises(BlurlibError, match="unknown profile 'fast'"):
+        profiles.get("fast")
+
+
+def test_poly_lr_and_groups():
+    assert poly_lr(1.0, 0, 100, 0.9) == 1.0
+    assert poly_lr(1.0, 50, 100, 0.9) == pytest.approx(0.5 ** 0.9)
+    groups = param_groups(build("I"), profiles.get("paper"))
+    assert groups[0]["weight_decay"] == 5e-4 and groups[0]["lr_mult"] == 1
+    assert groups[1]["weight_decay"] == 0 and groups[1]["lr_mult"] == 2
+    assert all(p.ndim == 1 for p in groups[1]["params"]) and all(p.ndim == 4 for p in groups[0]["params"])
+
+
+def test_losses():
+    y = torch.tensor([[1.0, 0.0]])
+    good, bad = torch.tensor([[8.0, -8.0]]), torch.tensor([[-8.0, 8.0]])
+    assert cross_entropy(good, y) < 1e-3 < 7 < cross_entropy(bad, y)
+    assert fidelity(good, y) < 1e-3 and fidelity(bad, y) > 0.9
+    assert cross_entropy(torch.zeros(1, 4), torch.ones(1, 4)) == pytest.approx(np.log(2))  # a mean, not a sum
+
+
+def test_batch_order_is_a_pure_function_of_seed_and_iteration():
+    assert batch_indices(10, 3, 0, 7) == batch_indices(10, 3, 0, 7)
+    epoch = sorted(sum((batch_indices(9, 3, 0, i) for i in range(3)), []))
+    assert epoch == list(range(9))
+    assert batch_indices(9, 3, 0, 0) != batch_indices(9, 3, 1, 0)
+
+
+def test_run_writes_provenance_log_and_loadable_model(synthetic, tmp_path):
+    run = train(synthetic, tmp_path / "run", model_name="II", profile=TINY, progress=False, precision="fp32")
+    info = json.loads((run / "run.json").read_text())
+    assert info["model"] == "II" and info["seed"] == 0 and info["n_train"] == 6
+    for key in ("command", "git_commit", "date", "torch"):
+        assert key in info["provenance"]
+    assert {"device", "wall_seconds", "data"} <= set(info)
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert [r["iteration"] for r in log] == list(range(1, 7))
+    assert log[0]["lr"] == 2 ** -10 and log[-1]["lr"] < log[0]["lr"]
+    model, meta = checkpoint.load_model(run / "model.pt")
+    assert meta["model"] == "II" and not model.training
+
+
+def test_resume_after_a_kill_gives_the_same_weights(synthetic, tmp_path, monkeypatch):
+    """Bitwise on CPU in fp32: the batch order is a function of the iteration and the state is all checkpointed."""
+    full = train(synthetic, tmp_path / "full", model_name="I", profile=TINY, progress=False, precision="fp32")
+
+    import blurlib.train as t
+    real_save, calls = checkpoint.save, []
+
+    def save_then_die(path, *a, **k):
+        real_save(path, *a, **k)
+        calls.append(path)
+        if len(calls) == 1:
+            raise KeyboardInterrupt  # killed right after the checkpoint at iteration 3
+    monkeypatch.setattr(t.checkpoint, "save", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        train(synthetic, tmp_path / "cut", model_name="I", profile=TINY, progress=False, precision="fp32")
+    monkeypatch.setattr(t.checkpoint, "save", real_save)
+    assert checkpoint.read(tmp_path / "cut" / "checkpoint.pt")["iteration"] == 3
+    train(synthetic, tmp_path / "cut", model_name="I", profile=TINY, progress=False, precision="fp32", resume=True)
+    a = checkpoint.read(full / "model.pt")["state_dict"]
+    b = checkpoint.read(tmp_path / "cut" / "model.pt")["state_dict"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    log = [json.loads(line)["iteration"] for line in (tmp_path / "cut" / "log.jsonl").read_text().splitlines()]
+    assert log == list(range(1, 7))
+
+
+def test_fusion_ds_trains_with_side_losses(synthetic, tmp_path):
+    run = train(synthetic, tmp_path / "ds", model_name="fusion_ds", profile=TINY.replace(iterations=2),
+                progress=False)
+    model, _ = checkpoint.load_model(run / "model.pt")
+    assert model.fusion_weights != pytest.approx([0.2] * 5)  # the fusion layer learned
+
+
+def test_checkpoint_errors_name_the_file(tmp_path, synthetic):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"\x80\x02garbage")
+    with pytest.raises(BlurlibError, match="bad.pt: unreadable checkpoint"):
+        checkpoint.load_model(bad)
+    run = train(synthetic, tmp_path / "r", model_name="I", profile=TINY.replace(iterations=1), progress=False)
+    truncated = tmp_path / "trunc.pt"
+    truncated.write_bytes((run / "model.pt").read_bytes()[:1000])
+    with pytest.raises(BlurlibError, match="trunc.pt: unreadable"):
+        checkpoint.load_model(truncated)
+    with pytest.raises(BlurlibError, match="checkpoint of model 'I', but 'V'"):
+        checkpoint.load_model(run / "model.pt", expect="V")
