@@ -6,7 +6,7 @@ where the device supports it and resized back bilinearly to the image's size.
 >>> import numpy as np
 >>> from blurlib.models import build
 >>> m = predict_map(build("I").eval(), np.zeros((30, 41, 3), np.uint8), size=32)
->>> m.shape, m.dtype, 0.0 <= m.min() <= m.max() <= 1.0
+>>> m.shape, m.dtype, bool(0.0 <= m.min() <= m.max() <= 1.0)
 ((30, 41), dtype('float32'), True)
 """
 

@@ -1,0 +1,60 @@
+"""Run every notebook in notebooks/ in order with papermill: the main job of blurlib.
+
+Executed notebooks go to build/notebooks/, figures and tables to figures/. Stops at the first failing notebook
+and names it. Profile and data source are papermill parameters passed to every notebook.
+
+    python scripts/run_notebooks.py                      # smoke profile, data found automatically
+    python scripts/run_notebooks.py -p profile paper -p data_source cuhk
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import papermill as pm
+from tqdm import tqdm
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def parse_value(v: str):
+    return {"None": None, "True": True, "False": False}.get(v, int(v) if v.lstrip("-").isdigit() else v)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                    help="papermill parameter for every notebook, e.g. -p profile smoke")
+    ap.add_argument("--only", nargs="*", help="notebook name prefixes to run (default: all)")
+    ap.add_argument("--cell-timeout", type=int, default=1800, help="seconds per cell before it is stopped")
+    ap.add_argument("--out", type=Path, default=REPO / "build" / "notebooks")
+    args = ap.parse_args(argv)
+
+    params = {k: parse_value(v) for k, v in args.parameter}
+    notebooks = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    if args.only:
+        notebooks = [nb for nb in notebooks if any(nb.name.startswith(p) for p in args.only)]
+    if not notebooks:
+        print("no notebooks to run", file=sys.stderr)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    (REPO / "figures").mkdir(exist_ok=True)
+    for nb in tqdm(notebooks, desc="notebooks", unit="nb"):
+        t0 = time.perf_counter()
+        try:
+            pm.execute_notebook(nb, args.out / nb.name, parameters=params, cwd=str(REPO), progress_bar=False,
+                                execution_timeout=args.cell_timeout, kernel_name="python3")
+        except pm.PapermillExecutionError as e:
+            print(f"\nnotebook {nb.relative_to(REPO)} failed in cell {e.exec_count}: {e.ename}: {e.evalue}\n"
+                  f"the executed notebook with the error: {args.out / nb.name}", file=sys.stderr)
+            return 1
+        tqdm.write(f"{nb.name}: {time.perf_counter() - t0:.0f} s -> {args.out / nb.name}")
+    print(f"figures and tables in {REPO / 'figures'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

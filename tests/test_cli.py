@@ -1,0 +1,72 @@
+"""The command line as a user runs it: exit codes, clear errors without tracebacks, real outputs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from blurlib import profiles
+from blurlib.cli import main
+from blurlib.train import train
+
+
+def test_data_info_json(synthetic_root, capsys):
+    assert main(["data", "info", "--root", str(synthetic_root), "--json"]) == 2  # not a CUHK root: no manifest
+    err = capsys.readouterr().err
+    assert "motion0001.png: mask missing (1000 expected)" in err and "Traceback" not in err
+
+
+def test_data_info_synthetic(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BLURLIB_DATA", raising=False)
+    assert main(["data", "info", "--source", "synthetic", "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["images"]["total"] == 24 and s["complete"]
+
+
+@pytest.mark.cuhk
+def test_data_info_on_partial_cuhk(cuhk, capsys):
+    assert main(["data", "info", "--root", str(cuhk)]) == 2
+    assert "--allow-partial" in capsys.readouterr().err
+    assert main(["data", "info", "--root", str(cuhk), "--allow-partial", "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["missing"]["total"] == 294 and len(s["missing_names"]) == 294
+
+
+def test_train_predict_evaluate_round_trip(synthetic, synthetic_root, tmp_path, capsys):
+    run = train(synthetic, tmp_path / "run", model_name="I",
+                profile=profiles.get("smoke").replace(size=32, iterations=2), progress=False)
+    images = sorted((synthetic_root / "image").glob("*.png"))
+    assert main(["predict", *map(str, images), "--checkpoint", str(run / "model.pt"), "-o", str(tmp_path / "maps"),
+                 "--size", "32", "--overlay"]) == 0
+    out = Image.open(tmp_path / "maps" / "motion0003.png")
+    assert out.mode == "L" and out.size == Image.open(images[0]).size
+    assert np.asarray(Image.open(tmp_path / "maps" / "motion0003_overlay.png")).shape == (64, 128, 3)
+    capsys.readouterr()
+    assert main(["evaluate", "--pred", str(tmp_path / "maps"), "--gt", str(synthetic_root), "--split", "test",
+                 "--protocol", "pooled", "--json", "--pr-csv", str(tmp_path / "pr.csv")]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["n_images"] == 6 and 0 <= s["ods"] <= 1 and s["protocol"] == "pooled"
+    assert (tmp_path / "pr.csv").read_text().startswith("threshold,precision,recall")
+
+
+def test_evaluate_errors_name_the_file(synthetic_root, tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert main(["evaluate", "--pred", str(tmp_path / "empty"), "--gt", str(synthetic_root)]) == 2
+    assert "empty: prediction folder is empty" in capsys.readouterr().err
+    (tmp_path / "some").mkdir()
+    Image.fromarray(np.zeros((64, 64), np.uint8)).save(tmp_path / "some" / "motion0004.png")
+    assert main(["evaluate", "--pred", str(tmp_path / "some"), "--gt", str(synthetic_root)]) == 2
+    assert "no prediction for mask" in capsys.readouterr().err
+
+
+def test_predict_without_checkpoint_or_with_a_bad_one(tmp_path, capsys):
+    bad = tmp_path / "x.pt"
+    bad.write_text("nope")
+    img = tmp_path / "a.png"
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(img)
+    assert main(["predict", str(img), "--checkpoint", str(bad), "-o", str(tmp_path / "o")]) == 2
+    assert "x.pt: unreadable checkpoint" in capsys.readouterr().err
