@@ -14,12 +14,12 @@ from torch import nn
 
 from blurlib import checkpoint
 from blurlib.data import Benchmark
+from blurlib.paths import REPO, project_root
 from blurlib.profiles import Profile
 
-REPO = Path(__file__).resolve().parent.parent
 RUNS = REPO / "runs"
 DEFAULT_MODEL = RUNS / "default" / "model_fp16.pt"
-LOCAL_RUNS = REPO / "build" / "runs"
+LOCAL_RUNS = project_root() / "build" / "runs"
 
 
 @dataclass
@@ -51,4 +51,4 @@ def model_for(bench: Benchmark, profile: Profile, name: str = "V", committed: Pa
     train(bench, run_dir, model_name=name, profile=profile, progress=progress, resume=True)
     model, ckpt = checkpoint.load_model(run_dir / "model.pt")
     return LoadedModel(model, ckpt["convention"], f"trained now: profile {profile.name} on {bench.description} "
-                       f"(no committed run; weights in {run_dir.relative_to(REPO)})", read_run(run_dir))
+                       f"(no committed run; weights in {run_dir})", read_run(run_dir))

@@ -15,6 +15,7 @@ from blurlib.data import make_synthetic, scan
 SHARED_CUHK = Path(__file__).resolve().parents[2] / "shared" / "cuhk"
 
 
+
 def cuhk_root() -> Path | None:
     env = os.environ.get("BLURLIB_DATA")
     for candidate in (env, SHARED_CUHK):

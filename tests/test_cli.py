@@ -20,7 +20,7 @@ def test_data_info_json(synthetic_root, capsys):
 
 
 def test_data_info_synthetic(tmp_path, capsys, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BLURLIB_HOME", str(tmp_path))
     monkeypatch.delenv("BLURLIB_DATA", raising=False)
     assert main(["data", "info", "--source", "synthetic", "--json"]) == 0
     s = json.loads(capsys.readouterr().out)

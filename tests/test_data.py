@@ -56,7 +56,7 @@ def test_synthetic_split_is_balanced(synthetic):
 
 
 def test_open_dataset_falls_back_to_synthetic(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BLURLIB_HOME", str(tmp_path))
     monkeypatch.delenv("BLURLIB_DATA", raising=False)
     bench = open_dataset("auto", synthetic_n=4, synthetic_size=32)
     assert bench.synthetic and len(bench.pairs) == 4
@@ -208,11 +208,11 @@ def test_cuhk_pairs_load_at_mask_size(cuhk):
 
 
 def test_find_root_order(tmp_path, monkeypatch, synthetic_root):
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BLURLIB_HOME", str(tmp_path))
     monkeypatch.delenv("BLURLIB_DATA", raising=False)
     assert find_root() is None
     shutil.copytree(synthetic_root, tmp_path / "data" / "CUHK")
-    assert find_root() == Path("data/CUHK")
+    assert find_root() == tmp_path / "data" / "CUHK"
     monkeypatch.setenv("BLURLIB_DATA", str(synthetic_root))
     assert find_root() == synthetic_root
     assert find_root(tmp_path / "data" / "CUHK") == tmp_path / "data" / "CUHK"

@@ -15,11 +15,10 @@ from blurlib.data.preprocess import denormalize, normalize, resize_pair
 from blurlib.data.source import ENV_VAR, OFFICIAL_ARCHIVES, Archive, download, find_root, missing_dataset_message
 from blurlib.data.synthetic import make_synthetic
 from blurlib.errors import BlurlibError
+from blurlib.paths import project_root
 
 SOURCES = ("auto", "cuhk", "synthetic")
 """``auto``: CUHK where found, else the synthetic set; ``cuhk``: CUHK or a clear error; ``synthetic``."""
-
-SYNTHETIC_ROOT = Path("data") / "synthetic"
 
 
 def open_dataset(source: str = "auto", root: str | os.PathLike | None = None, *, allow_partial: bool = False,
@@ -44,7 +43,9 @@ def open_dataset(source: str = "auto", root: str | os.PathLike | None = None, *,
         if found is not None:
             return scan(found, allow_partial=allow_partial)
         root = None
-    folder = Path(root) if root is not None else SYNTHETIC_ROOT / f"n{synthetic_n}-s{synthetic_size}-seed{seed}"
+    folder = project_root() / "data" / "synthetic" / f"n{synthetic_n}-s{synthetic_size}-seed{seed}"
+    if root is not None:
+        folder = Path(root)
     return scan(make_synthetic(folder, synthetic_n, synthetic_size, seed), synthetic=True)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from blurlib.errors import BlurlibError
+from blurlib.paths import project_root
 
 ENV_VAR = "BLURLIB_DATA"
 PROJECT_PAGE = "http://www.cse.cuhk.edu.hk/leojia/projects/dblurdetect/"
@@ -33,8 +34,8 @@ OFFICIAL_ARCHIVES = (
 
 
 def default_root() -> Path:
-    """``data/CUHK`` in the current project folder."""
-    return Path("data") / "CUHK"
+    """``data/CUHK`` in the project folder (see :mod:`blurlib.paths`)."""
+    return project_root() / "data" / "CUHK"
 
 
 def find_root(root: str | os.PathLike | None = None) -> Path | None:
