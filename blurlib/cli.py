@@ -83,6 +83,10 @@ def cmd_evaluate(args) -> int:
     from blurlib.data import scan
     from blurlib.evaluate import count, map_folder, write_pr_csv
 
+    if args.run:
+        return _evaluate_run(args)
+    if args.pred is None or args.gt is None:
+        raise BlurlibError("pass --pred DIR --gt DIR (a folder of maps and the dataset root), or --run RUN_DIR.")
     bench = scan(args.gt, allow_partial=True, verify=False) if (Path(args.gt) / "gt").is_dir() else None
     if bench is None:
         raise BlurlibError(f"{args.gt}: not a dataset root (no gt/ folder inside). Pass the folder holding gt/.")
@@ -95,6 +99,41 @@ def cmd_evaluate(args) -> int:
         print(json.dumps(result, indent=2))
     else:
         print("  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in result.items()))
+    return 0
+
+
+def _evaluate_run(args) -> int:
+    from blurlib.evaluate import HIFST_DIR, evaluate_run
+
+    bench = _open(args)
+    pairs = bench.select(args.split, args.category)
+    if not pairs:
+        raise BlurlibError(f"{bench.root}: no images in split {args.split!r}.")
+    hifst = bench.root.joinpath(*HIFST_DIR)
+    result = evaluate_run(args.run, pairs, size=args.size, hifst=hifst if hifst.is_dir() else None)
+    print(json.dumps({k: v for k, v in result.items() if k != "names"}, indent=2))
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from blurlib.bench import run_bench
+    from blurlib.io import write_json
+
+    report = run_bench(args.models, size=args.size, batch_size=args.batch_size, repeats=args.repeats,
+                       device=args.device, precision=args.precision, train=not args.no_train)
+    if args.out:
+        write_json(args.out, report)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        ref = report["reference_fp32_torchvision_vgg16"]
+        print(f"{report['device']}, {report['precision']}, {report['size']}x{report['size']}")
+        print(f"reference fp32 torchvision VGG16: inference {ref['inference_s']:.4f} s"
+              + (f", train step {ref['train_step_s']:.4f} s" if "train_step_s" in ref else ""))
+        for name, r in report["models"].items():
+            print(f"{name:10s} inference {r['inference_s']:.4f} s (x{r['inference_ratio']:.2f})"
+                  + (f"  train step {r['train_step_s']:.4f} s (x{r['train_ratio']:.2f}, "
+                     f"10k iterations {r['paper_recipe_hours']:.2f} h)" if "train_step_s" in r else ""))
     return 0
 
 
@@ -136,8 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
     pr.set_defaults(func=cmd_predict)
 
     ev = sub.add_parser("evaluate", help="score a folder of maps against the benchmark masks")
-    ev.add_argument("--pred", type=Path, required=True, help="folder of <name>.png maps (255 = blurred)")
-    ev.add_argument("--gt", type=Path, required=True, help="dataset root holding gt/")
+    ev.add_argument("--pred", type=Path, help="folder of <name>.png maps (255 = blurred)")
+    ev.add_argument("--gt", type=Path, help="dataset root holding gt/")
+    ev.add_argument("--run", type=Path, help="score a run folder's model.pt instead (writes metrics.json, pr.csv, "
+                    "maps/ into it); data from --source/--root")
+    ev.add_argument("--size", type=int, help="with --run: test input side (default: the run's training size)")
+    _data_args(ev)
     ev.add_argument("--split", default="test")
     ev.add_argument("--category", choices=("motion", "defocus"))
     ev.add_argument("--protocol", default="paper", choices=("paper", "pooled"))
@@ -146,6 +189,18 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--pr-csv", type=Path, help="also write the PR curves as CSV")
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=cmd_evaluate)
+
+    be = sub.add_parser("bench", help="inference and training-step speed vs a plain fp32 torchvision VGG16")
+    be.add_argument("--models", nargs="+", default=["V"], choices=MODELS)
+    be.add_argument("--size", type=int, default=384)
+    be.add_argument("--batch-size", type=int, default=3)
+    be.add_argument("--repeats", type=int, default=5)
+    be.add_argument("--device")
+    be.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32"))
+    be.add_argument("--no-train", action="store_true", help="inference only")
+    be.add_argument("--out", type=Path, help="also write the JSON report here")
+    be.add_argument("--json", action="store_true")
+    be.set_defaults(func=cmd_bench)
     return parser
 
 

@@ -54,3 +54,50 @@ def write_pr_csv(path: Path, c: Counts) -> None:
         w.writerow(table)
         for row in zip(*table.values()):
             w.writerow([f"{v:.6g}" for v in row])
+
+
+def model_maps(model, convention: str, size: int | None, precision: str = "auto") -> Callable[[Pair], np.ndarray]:
+    """A ``map_of`` predicting each pair's image with ``model`` (input resized to ``size``, map at mask size)."""
+    from blurlib.predict import predict_map
+
+    return lambda p: predict_map(model, p.load()[0], size=size, convention=convention, precision=precision)
+
+
+HIFST_DIR = ("baselines", "hifst")  # where the offline benchmark copy keeps the official HiFST maps
+
+
+def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = None, n_maps: int = 6,
+                 hifst: Path | None = None, progress: bool = True) -> dict:
+    """Score the model of ``run_dir`` on ``pairs`` with both protocols; write metrics.json, pr.csv and a few maps.
+
+    ``size``: test input side (default: the run's training size). ``hifst``: a folder of official HiFST maps
+    (``<name>_HiFSTBlurMap.png``, 255 = sharp) scored on exactly the same images for a fair side-by-side row.
+    """
+    from blurlib import checkpoint, metrics
+    from blurlib.io import write_json, write_png
+    from blurlib.predict import to_png
+    from blurlib.provenance import provenance
+
+    run_dir = Path(run_dir)
+    model, ckpt = checkpoint.load_model(run_dir / "model.pt")
+    size = size or ckpt["meta"]["profile"]["size"]
+    predict = model_maps(model, ckpt["convention"], size)
+    shown = {p.name for p in pairs[:: max(1, len(pairs) // n_maps)][:n_maps]}
+
+    def map_of(p: Pair) -> np.ndarray:
+        m = predict(p)
+        if p.name in shown:
+            write_png(run_dir / "maps" / f"{p.name}.png", to_png(m))
+        return m
+
+    c = count(pairs, map_of, progress=progress)
+    result = {"test_images": len(c), "test_size": size, "names": c.names,
+              "ours": {proto: metrics.summarize(c, proto) for proto in metrics.PROTOCOLS}}
+    write_pr_csv(run_dir / "pr.csv", c)
+    if hifst is not None and Path(hifst).is_dir():
+        h = count(pairs, map_folder(hifst, invert=True, suffix="_HiFSTBlurMap"))
+        result["hifst_official"] = {proto: metrics.summarize(h, proto) for proto in metrics.PROTOCOLS}
+        write_pr_csv(run_dir / "pr_hifst_official.csv", h)
+    result["provenance"] = provenance()
+    write_json(run_dir / "metrics.json", result)
+    return result

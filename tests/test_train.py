@@ -107,3 +107,25 @@ def test_checkpoint_errors_name_the_file(tmp_path, synthetic):
         checkpoint.load_model(truncated)
     with pytest.raises(BlurlibError, match="checkpoint of model 'I', but 'V'"):
         checkpoint.load_model(run / "model.pt", expect="V")
+
+
+def test_bf16_autocast_keeps_smoke_metrics(synthetic, tmp_path):
+    """Stated tolerances: the same model inferred in bf16 vs fp32 moves ODS by ≤ 0.01; a smoke run trained in bf16
+    vs fp32 (same seed, same batches) ends within 0.05 ODS."""
+    from blurlib.evaluate import count, model_maps
+    from blurlib.metrics import summarize
+    from blurlib.runtime import cpu_has_bf16
+
+    if not cpu_has_bf16():
+        pytest.skip("this CPU has no native bf16 (AVX512-BF16/AMX): blurlib uses fp32 here")
+    prof = profiles.get("smoke").replace(size=48, iterations=8)
+    test = synthetic.select("test")
+    ods = {}
+    for prec in ("fp32", "bf16"):
+        run = train(synthetic, tmp_path / prec, model_name="V", profile=prof, progress=False, precision=prec)
+        model, ckpt = checkpoint.load_model(run / "model.pt")
+        for infer in ("fp32", "bf16"):
+            c = count(test, model_maps(model, ckpt["convention"], 48, precision=infer))
+            ods[prec, infer] = summarize(c, "pooled")["ods"]
+    assert abs(ods["fp32", "fp32"] - ods["fp32", "bf16"]) <= 0.01
+    assert abs(ods["fp32", "fp32"] - ods["bf16", "bf16"]) <= 0.05

@@ -1,0 +1,114 @@
+"""Speed benchmark: inference latency and training-step time per model, each beside a plain fp32 torchvision
+VGG16 measured in the same run (the ratio is what carries over between machines).
+
+Goals (issue tracker, checked here, never in timed tests): config V inference ≤ 0.10 s per 384² image on the
+2-core CPU and ≤ 3 ms on an H100; 10,000 paper iterations ≤ 2 h on the CPU (0.72 s per step) and ≤ 3 min on an
+H100 (18 ms per step).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+
+from blurlib import runtime
+from blurlib.models import build
+from blurlib.provenance import provenance
+from blurlib.train import model_loss
+
+
+def _median_seconds(fn, repeats: int, warmup: int, device: torch.device) -> float:
+    times = []
+    for i in range(warmup + repeats):
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        t0 = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        if i >= warmup:
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def _inference(model, x, device, precision):
+    model = model.eval().to(device, memory_format=torch.channels_last)
+    x = x.to(device, memory_format=torch.channels_last)
+
+    def run():
+        with torch.inference_mode(), runtime.autocast(device, precision):
+            torch.sigmoid(model(x).float())
+    return run
+
+
+def _train_step(model, x, y, device, precision):
+    model = model.train().to(device, memory_format=torch.channels_last)
+    x, y = x.to(device, memory_format=torch.channels_last), y.to(device)
+    opt = torch.optim.SGD(model.parameters(), lr=1e-6, momentum=0.9)
+
+    def run():
+        with runtime.autocast(device, precision):
+            loss = model_loss(model, x, y, "cross_entropy")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return run
+
+
+class _TorchvisionVGG16(torch.nn.Module):
+    """The reference: torchvision's VGG16 conv trunk, fp32, contiguous, as a user would run it."""
+
+    def __init__(self):
+        super().__init__()
+        from torchvision.models import vgg16
+        self.features = vgg16().features
+
+    def forward(self, x):
+        return self.features(x).mean(dim=1, keepdim=True)
+
+
+def run_bench(models=("V",), size: int = 384, batch_size: int = 3, repeats: int = 5, warmup: int = 2,
+              device: str | None = None, precision: str = "auto", train: bool = True) -> dict:
+    """Median seconds per inference (1 image of ``size``²) and per training step (``batch_size`` images)."""
+    dev = runtime.pick_device(device)
+    prec = runtime.resolve_precision(precision, dev)
+    torch.manual_seed(0)
+    x1 = torch.randn(1, 3, size, size)
+    xb, yb = torch.randn(batch_size, 3, size, size), (torch.rand(batch_size, 1, size, size) > 0.5).float()
+
+    ref_model = _TorchvisionVGG16().to(dev)
+    ref = {"inference_s": _median_seconds(lambda: _ref_forward(ref_model, x1.to(dev)), repeats, warmup, dev)}
+    if train:
+        ref["train_step_s"] = _median_seconds(_ref_train(ref_model, xb.to(dev), yb.to(dev)), repeats, warmup, dev)
+    out = {}
+    for name in models:
+        r = {"inference_s": _median_seconds(_inference(build(name), x1, dev, prec), repeats, warmup, dev)}
+        r["inference_ratio"] = r["inference_s"] / ref["inference_s"]
+        if train:
+            r["train_step_s"] = _median_seconds(_train_step(build(name), xb, yb, dev, prec), repeats, warmup, dev)
+            r["train_ratio"] = r["train_step_s"] / ref["train_step_s"]
+            r["paper_recipe_hours"] = r["train_step_s"] * 10_000 / 3600
+        out[name] = {k: round(v, 5) for k, v in r.items()}
+    return {"device": runtime.describe(dev), "precision": prec, "size": size, "batch_size": batch_size,
+            "repeats": repeats, "reference_fp32_torchvision_vgg16": {k: round(v, 5) for k, v in ref.items()},
+            "models": out, "provenance": provenance()}
+
+
+def _ref_forward(model, x):
+    with torch.inference_mode():
+        model.eval()(x)
+
+
+def _ref_train(model, x, y):
+    opt = torch.optim.SGD(model.parameters(), lr=1e-6, momentum=0.9)
+
+    def run():
+        model.train()
+        loss = F.binary_cross_entropy_with_logits(F.interpolate(model(x), size=x.shape[-2:]), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return run
