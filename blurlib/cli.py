@@ -137,6 +137,14 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_publish(args) -> int:
+    from blurlib.publish import publish
+
+    for path in publish(args.run, args.dest, with_weights=args.weights):
+        print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from blurlib.models import MODELS
 
@@ -201,6 +209,12 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--out", type=Path, help="also write the JSON report here")
     be.add_argument("--json", action="store_true")
     be.set_defaults(func=cmd_bench)
+
+    pu = sub.add_parser("publish", help="copy a finished run's small result files into the repository (runs/NAME)")
+    pu.add_argument("run", type=Path)
+    pu.add_argument("dest", type=Path)
+    pu.add_argument("--weights", action="store_true", help="also write model_fp16.pt (the default model only)")
+    pu.set_defaults(func=cmd_publish)
     return parser
 
 

@@ -70,3 +70,21 @@ def test_predict_without_checkpoint_or_with_a_bad_one(tmp_path, capsys):
     Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(img)
     assert main(["predict", str(img), "--checkpoint", str(bad), "-o", str(tmp_path / "o")]) == 2
     assert "x.pt: unreadable checkpoint" in capsys.readouterr().err
+
+
+def test_publish_copies_results_and_fp16_weights(synthetic, tmp_path, capsys):
+    import torch
+    from blurlib import checkpoint
+    from blurlib.evaluate import evaluate_run
+
+    run = train(synthetic, tmp_path / "run", model_name="I",
+                profile=profiles.get("smoke").replace(size=32, iterations=1), progress=False)
+    assert main(["publish", str(run), str(tmp_path / "pub")]) == 2
+    assert "metrics.json: missing" in capsys.readouterr().err
+    evaluate_run(run, synthetic.select("test"), progress=False)
+    assert main(["publish", str(run), str(tmp_path / "pub"), "--weights"]) == 0
+    assert {"run.json", "metrics.json", "pr.csv", "maps", "model_fp16.pt"} <= {p.name for p in (tmp_path / "pub").iterdir()}
+    half = checkpoint.read(tmp_path / "pub" / "model_fp16.pt")["state_dict"]
+    full = checkpoint.read(run / "model.pt")["state_dict"]
+    assert all(v.dtype == torch.float16 for v in half.values())
+    assert all(torch.allclose(half[k].float(), full[k], rtol=1e-3, atol=1e-4) for k in full)

@@ -1,0 +1,39 @@
+"""Publishing a finished run into the repository: the small result files, and optionally fp16 weights.
+
+``runs/<name>/`` then holds run.json (provenance), metrics.json, pr*.csv, log.jsonl and maps/ — what the notebooks
+render — and, for the default model only, ``model_fp16.pt`` (config V in half precision, ~29 MB).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from blurlib import checkpoint
+from blurlib.errors import BlurlibError
+
+RESULT_FILES = ("run.json", "metrics.json", "log.jsonl", "pr.csv", "pr_hifst_official.csv")
+
+
+def publish(run_dir: Path, dest: Path, with_weights: bool = False) -> list[Path]:
+    """Copy the result files of ``run_dir`` into ``dest``; ``with_weights`` adds ``model_fp16.pt``."""
+    run_dir, dest = Path(run_dir), Path(dest)
+    for required in ("run.json", "metrics.json"):
+        if not (run_dir / required).is_file():
+            raise BlurlibError(f"{run_dir / required}: missing; finish the run (blurlib train) and score it "
+                               "(blurlib evaluate --run) before publishing.")
+    dest.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in RESULT_FILES:
+        if (run_dir / name).is_file():
+            shutil.copy2(run_dir / name, dest / name)
+            written.append(dest / name)
+    if (run_dir / "maps").is_dir():
+        shutil.copytree(run_dir / "maps", dest / "maps", dirs_exist_ok=True)
+        written.append(dest / "maps")
+    if with_weights:
+        model, ckpt = checkpoint.load_model(run_dir / "model.pt")
+        checkpoint.save(dest / "model_fp16.pt", model, ckpt["model"], ckpt["convention"], iteration=ckpt["iteration"],
+                        meta=ckpt["meta"], fp16=True)
+        written.append(dest / "model_fp16.pt")
+    return written
