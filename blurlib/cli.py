@@ -145,6 +145,62 @@ def cmd_publish(args) -> int:
     return 0
 
 
+def _maps_for(args):
+    """Yield (image path, image, map) for each image: from --map files, or predicted with --checkpoint/default."""
+    from blurlib.apps import check_pair
+    from blurlib.io import read_map, read_rgb
+
+    if args.map and len(args.map) != len(args.images):
+        raise BlurlibError(f"{len(args.images)} images but {len(args.map)} maps: pass one --map per image.")
+    model = None
+    for i, path in enumerate(args.images):
+        image = read_rgb(path)
+        if args.map:
+            m = read_map(args.map[i])
+            check_pair(image, m, str(args.map[i]))
+        else:
+            if model is None:
+                from blurlib import checkpoint
+                model, ckpt = checkpoint.load_model(args.checkpoint or default_checkpoint())
+            from blurlib.predict import predict_map
+            m = predict_map(model, image, convention=ckpt["convention"])
+        yield path, image, m
+
+
+def cmd_segment(args) -> int:
+    from blurlib.apps import segment
+    from blurlib.io import write_png
+
+    for path, image, m in _maps_for(args):
+        out = args.out / f"{path.stem}_segment.png"
+        write_png(out, segment(image, m).astype("uint8") * 255)
+        print(out)
+    return 0
+
+
+def cmd_degree(args) -> int:
+    from blurlib.apps import blur_degree
+
+    rows = sorted(((blur_degree(m), str(path)) for path, _, m in _maps_for(args)))
+    if args.json:
+        print(json.dumps([{"image": p, "blur_degree": round(s, 4)} for s, p in rows], indent=2))
+    else:
+        for s, p in rows:
+            print(f"{s:.4f}  {p}")
+    return 0
+
+
+def cmd_magnify(args) -> int:
+    from blurlib.apps import magnify
+    from blurlib.io import write_png
+
+    for path, image, m in _maps_for(args):
+        out = args.out / f"{path.stem}_magnified.png"
+        write_png(out, magnify(image, m, sigma=args.sigma))
+        print(out)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from blurlib.models import MODELS
 
@@ -215,6 +271,21 @@ def build_parser() -> argparse.ArgumentParser:
     pu.add_argument("dest", type=Path)
     pu.add_argument("--weights", action="store_true", help="also write model_fp16.pt (the default model only)")
     pu.set_defaults(func=cmd_publish)
+
+    for name, func, about in (("segment", cmd_segment, "GrabCut blur segmentation from a blur map (255 = blurred)"),
+                              ("degree", cmd_degree, "blur degree S = mean of the blur map; images ranked by S"),
+                              ("magnify", cmd_magnify, "blur magnification: Gaussian-blur pixels with confidence > 0.1")):
+        ap = sub.add_parser(name, help=about)
+        ap.add_argument("images", nargs="+", type=Path)
+        ap.add_argument("--map", nargs="+", type=Path, help="one map per image (PNG, 255 = blurred, or .npy in [0, 1])")
+        ap.add_argument("--checkpoint", type=Path, help="predict maps with this model (default: the shipped one)")
+        if name == "degree":
+            ap.add_argument("--json", action="store_true")
+        else:
+            ap.add_argument("-o", "--out", type=Path, required=True)
+        if name == "magnify":
+            ap.add_argument("--sigma", type=float, default=4.0, help="Gaussian sigma in pixels")
+        ap.set_defaults(func=func)
     return parser
 
 

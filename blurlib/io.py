@@ -120,3 +120,21 @@ def _open_image(path, load: bool = True):
         yield im
     finally:
         im.close()
+
+
+def read_map(path: str | os.PathLike) -> np.ndarray:
+    """A blur map file as float32 (H, W) in [0, 1]: 8-bit PNG (/255), 16-bit PNG (/65535) or ``.npy`` floats.
+
+    The range of ``.npy`` maps is checked by the caller (:func:`blurlib.apps.check_pair`).
+    """
+    path = Path(path)
+    if path.suffix == ".npy":
+        try:
+            return np.load(path).astype(np.float32)
+        except (OSError, ValueError) as e:
+            raise BlurlibError(f"{path}: not a readable .npy map ({e}).") from e
+    with _open_image(path) as im:
+        a = np.asarray(im)
+    if a.ndim == 3:
+        a = a[..., 0]
+    return (a.astype(np.float32) / (65535.0 if a.dtype == np.uint16 or a.max() > 255 else 255.0)).astype(np.float32)

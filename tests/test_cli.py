@@ -88,3 +88,27 @@ def test_publish_copies_results_and_fp16_weights(synthetic, tmp_path, capsys):
     full = checkpoint.read(run / "model.pt")["state_dict"]
     assert all(v.dtype == torch.float16 for v in half.values())
     assert all(torch.allclose(half[k].float(), full[k], rtol=1e-3, atol=1e-4) for k in full)
+
+
+def test_apps_commands_with_maps(tmp_path, capsys):
+    from blurlib.data.synthetic import make_sample
+    paths, maps = [], []
+    for i in (1, 2):
+        _, image, mask = make_sample(i, 64, seed=0)
+        Image.fromarray(image).save(tmp_path / f"im{i}.png")
+        Image.fromarray(mask.astype(np.uint8) * 255).save(tmp_path / f"map{i}.png")
+        paths.append(str(tmp_path / f"im{i}.png"))
+        maps.append(str(tmp_path / f"map{i}.png"))
+    assert main(["segment", *paths, "--map", *maps, "-o", str(tmp_path / "seg")]) == 0
+    assert main(["magnify", paths[0], "--map", maps[0], "-o", str(tmp_path / "mag")]) == 0
+    assert Image.open(tmp_path / "seg" / "im1_segment.png").size == (64, 64)
+    capsys.readouterr()
+    assert main(["degree", *paths, "--map", *maps, "--json"]) == 0
+    ranked = json.loads(capsys.readouterr().out)
+    assert [r["blur_degree"] for r in ranked] == sorted(r["blur_degree"] for r in ranked)
+    Image.fromarray(np.zeros((10, 10), np.uint8)).save(tmp_path / "small.png")
+    assert main(["magnify", paths[0], "--map", str(tmp_path / "small.png"), "-o", str(tmp_path / "x")]) == 2
+    assert "small.png: map size 10x10 differs" in capsys.readouterr().err
+    np.save(tmp_path / "bad.npy", np.full((64, 64), 3.0, np.float32))
+    assert main(["segment", paths[0], "--map", str(tmp_path / "bad.npy"), "-o", str(tmp_path / "x")]) == 2
+    assert "in [0, 1]" in capsys.readouterr().err

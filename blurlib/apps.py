@@ -1,0 +1,81 @@
+"""Applications of blur maps (paper Sec. V): blur region segmentation, blur degree, blur magnification.
+
+All take a blur map float32 (H, W) in [0, 1] (1 = blurred) of the same size as the image uint8 RGB (H, W, 3).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from blurlib.errors import BlurlibError
+
+GRABCUT_BINS = (0.1, 0.5, 0.9)
+"""Paper, Fig. 10: [0, .1) foreground (sharp), [.1, .5) probable fg, [.5, .9) probable bg, [.9, 1] background."""
+
+
+def check_pair(image: np.ndarray, blur_map: np.ndarray, name: str = "map") -> None:
+    """A clear error when the map does not fit the image or leaves [0, 1]."""
+    if blur_map.shape != image.shape[:2]:
+        raise BlurlibError(f"{name}: map size {blur_map.shape[1]}x{blur_map.shape[0]} differs from the image's "
+                           f"{image.shape[1]}x{image.shape[0]}. Predict the map from this image.")
+    if not np.isfinite(blur_map).all() or blur_map.min() < 0 or blur_map.max() > 1:
+        raise BlurlibError(f"{name}: map values must be finite and in [0, 1] (1 = blurred); rescale the map.")
+
+
+def grabcut_trimap(blur_map: np.ndarray) -> np.ndarray:
+    """OpenCV GrabCut labels (uint8 (H, W)) from a blur map with the paper's bins; sharp = foreground."""
+    labels = np.full(blur_map.shape, cv2.GC_BGD, np.uint8)
+    a, b, c = GRABCUT_BINS
+    labels[blur_map < c] = cv2.GC_PR_BGD
+    labels[blur_map < b] = cv2.GC_PR_FGD
+    labels[blur_map < a] = cv2.GC_FGD
+    return labels
+
+
+def segment(image: np.ndarray, blur_map: np.ndarray, iterations: int = 5) -> np.ndarray:
+    """Blur region segmentation: GrabCut initialised from the map; bool (H, W), True = blurred.
+
+    OpenCV defaults otherwise (5 GMM components per class). When the map puts every pixel on one side (no
+    foreground or no background seed), GrabCut cannot fit its two models and the map thresholded at 0.5 is returned.
+
+    >>> img = np.zeros((20, 20, 3), np.uint8); img[:, 10:] = 200
+    >>> m = np.zeros((20, 20), np.float32); m[:, 10:] = 1
+    >>> bool((segment(img, m) == (m > 0.5)).all())
+    True
+    """
+    check_pair(image, blur_map)
+    labels = grabcut_trimap(blur_map)
+    fg = np.isin(labels, (cv2.GC_FGD, cv2.GC_PR_FGD))
+    if fg.all() or not fg.any():
+        return blur_map >= 0.5
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.grabCut(cv2.cvtColor(image, cv2.COLOR_RGB2BGR), labels, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
+    return np.isin(labels, (cv2.GC_BGD, cv2.GC_PR_BGD))
+
+
+def blur_degree(blur_map: np.ndarray) -> float:
+    """The paper's blur degree S of an image: the mean of its blur map, in [0, 1]."""
+    return float(np.mean(blur_map))
+
+
+def magnify(image: np.ndarray, blur_map: np.ndarray, sigma: float = 4.0, threshold: float = 0.1,
+            transition: float = 0.1) -> np.ndarray:
+    """Blur magnification: Gaussian-blur (``sigma`` px) the pixels whose blur confidence exceeds ``threshold``.
+
+    The blend weight rises smoothly from 0 at ``threshold`` to 1 at ``threshold + transition``, so pixels with
+    confidence ≤ ``threshold`` are returned unchanged, bit for bit. Returns uint8 RGB (H, W, 3).
+    """
+    check_pair(image, blur_map)
+    t = np.clip((blur_map - threshold) / transition, 0.0, 1.0)
+    alpha = (t * t * (3 - 2 * t))[..., None]  # smoothstep
+    blurred = cv2.GaussianBlur(image.astype(np.float32), (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+    out = np.rint((1 - alpha) * image + alpha * blurred).astype(np.uint8)
+    out[blur_map <= threshold] = image[blur_map <= threshold]
+    return out
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two bool masks (1.0 when both are empty)."""
+    union = np.logical_or(a, b).sum()
+    return float(np.logical_and(a, b).sum() / union) if union else 1.0
