@@ -40,3 +40,46 @@ def image_rows(rows: Sequence[Sequence[np.ndarray]], columns: Sequence[str], row
                     ax.set_ylabel(row_labels[i])
         fig.tight_layout()
     return fig
+
+
+def gradient_histograms(stats: dict):
+    """Fig. 2(a): log-density of horizontal and vertical gradients per patch group."""
+    centres = (stats["edges"][:-1] + stats["edges"][1:]) / 2
+    styles = {"sharp, flat": ("tab:blue", "-"), "sharp, structured": ("tab:blue", "--"),
+              "blurred, flat": ("tab:red", "-"), "blurred, structured": ("tab:red", "--")}
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, 2, figsize=(8, 3.4), sharey=True)
+        for ax, key, title in zip(axes, ("dx", "dy"), ("horizontal gradient", "vertical gradient")):
+            for group, g in stats["groups"].items():
+                color, ls = styles[group]
+                with np.errstate(divide="ignore"):
+                    logd = np.where(g[key] > 0, np.log10(g[key]), np.nan)  # empty bins are left out, not floored
+                ax.plot(centres, logd, color=color, ls=ls, label=f"{group} ({g['n']:,} patches)")
+            ax.set_xlabel(f"{title} (grey levels in [0, 1])")
+            ax.set_title(title)
+        axes[0].set_ylabel("log10 density")
+        axes[1].legend(loc="upper right", fontsize=6.5, frameon=False)
+        fig.suptitle(f"{stats['n_patches']:,} patches of {stats['size']}x{stats['size']} px from "
+                     f"{stats['n_images']} images", fontsize=9)
+        fig.tight_layout()
+    return fig
+
+
+def patch_spectra(picked: list[dict], spectra: list[tuple]):
+    """Fig. 2(b): the four patches and their radially averaged power spectra with fitted slopes."""
+    with plt.rc_context(STYLE):
+        fig = plt.figure(figsize=(8, 3.2))
+        grid = fig.add_gridspec(2, 4, height_ratios=[1, 1.1])
+        ax_s = fig.add_subplot(grid[1, :])
+        for i, (p, (freqs, power, slope)) in enumerate(zip(picked, spectra)):
+            ax = fig.add_subplot(grid[0, i])
+            ax.imshow(p["rgb"])
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(f"{p['label']}\n{p['name']}", fontsize=7)
+            ax_s.loglog(freqs, power, label=f"{p['label']}: slope {slope:.2f}")
+        ax_s.set_xlabel("spatial frequency (cycles/pixel)")
+        ax_s.set_ylabel("power")
+        ax_s.legend(fontsize=7, frameon=False)
+        fig.tight_layout()
+    return fig
