@@ -101,3 +101,33 @@ def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = Non
     result["provenance"] = provenance()
     write_json(run_dir / "metrics.json", result)
     return result
+
+
+def baseline_maps(name: str, size: int | None = 384) -> Callable[[Pair], np.ndarray]:
+    """A ``map_of`` running hand-crafted baseline ``name`` on each image resized to ``size``² (the paper's test size;
+    None: original size), the map resized back to the mask's size."""
+    import cv2
+
+    from blurlib.baselines import get
+    from blurlib.data.preprocess import resize_pair
+
+    method = get(name)
+
+    def map_of(p: Pair) -> np.ndarray:
+        image = p.load()[0]
+        m = method(resize_pair(image, None, size)[0] if size else image)
+        return np.clip(cv2.resize(m, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR), 0, 1)
+
+    return map_of
+
+
+def segmentation_iou(pairs: Sequence[Pair], methods: dict[str, Callable[[Pair], np.ndarray]]) -> dict[str, list[float]]:
+    """IoU with the mask of the GrabCut segmentation (paper Fig. 10) initialised from each method's map, per image."""
+    from blurlib.apps import iou, segment
+
+    out: dict[str, list[float]] = {name: [] for name in methods}
+    for p in pairs:
+        image, mask = p.load()
+        for name, map_of in methods.items():
+            out[name].append(iou(segment(image, map_of(p)), mask))
+    return out
