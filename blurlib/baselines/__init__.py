@@ -9,11 +9,17 @@ from collections.abc import Callable
 
 import numpy as np
 
-from blurlib.baselines import su11
+from blurlib.baselines import hifst, liu08, shi14, su11, yi16, zhuo11
 
 METHODS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "Liu08": liu08.blur_map,
+    "Zhuo11": zhuo11.blur_map,
     "Su11": su11.blur_map,
+    "Shi14": shi14.blur_map,
+    "Yi16": yi16.blur_map,
+    "HiFST": hifst.blur_map,
 }
+"""Table III's order. Each module's docstring gives the paper, its formula, the defaults and what differs."""
 
 
 def get(name: str) -> Callable[[np.ndarray], np.ndarray]:

@@ -33,3 +33,40 @@ def minmax(a: np.ndarray) -> np.ndarray:
     """Rescale to [0, 1] per image (as the published implementations do); a constant map becomes 0.5."""
     lo, hi = float(a.min()), float(a.max())
     return np.full(a.shape, 0.5, np.float32) if hi - lo < 1e-12 else ((a - lo) / (hi - lo)).astype(np.float32)
+
+
+def box(a: np.ndarray, window: int) -> np.ndarray:
+    """Mean over ``window``×``window`` neighbourhoods (reflect borders)."""
+    return cv2.blur(a.astype(np.float32), (window, window), borderType=cv2.BORDER_REFLECT)
+
+
+def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int = 8, eps: float = 1e-3) -> np.ndarray:
+    """He et al.'s guided filter (grey guide): edge-aware smoothing of ``src`` that follows edges of ``guide``."""
+    w = 2 * radius + 1
+    mg, ms = box(guide, w), box(src, w)
+    a = (box(guide * src, w) - mg * ms) / (box(guide * guide, w) - mg * mg + eps)
+    b = ms - a * mg
+    return box(a, w) * guide + box(b, w)
+
+
+def gradients(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Horizontal and vertical Sobel derivatives of a grey image (float32)."""
+    g = g.astype(np.float32)
+    return cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3) / 8, cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3) / 8
+
+
+def local_spectrum_slopes(g: np.ndarray, window: int = 16, stride: int = 8) -> np.ndarray:
+    """Slope of log power vs log frequency of the Hann-windowed local spectrum, on a ``stride`` grid (gh, gw)."""
+    w = windows_on_grid(g, window, stride)
+    w = (w - w.mean(axis=(2, 3), keepdims=True)) * np.outer(np.hanning(window), np.hanning(window))
+    power = np.abs(np.fft.fft2(w)) ** 2
+    fy, fx = np.meshgrid(np.fft.fftfreq(window), np.fft.fftfreq(window), indexing="ij")
+    r = np.rint(np.hypot(fx, fy) * window).astype(int).ravel()
+    keep = (r >= 1) & (r < window // 2)
+    counts = np.bincount(r[keep])[1:]
+    radial = np.stack([np.bincount(r[keep], weights=p[keep])[1:] for p in power.reshape(-1, window * window)])
+    logf = np.log(np.arange(1, window // 2) / window)
+    logp = np.log(radial / counts + 1e-12)
+    x = logf - logf.mean()
+    slope = (logp - logp.mean(axis=1, keepdims=True)) @ x / (x @ x)
+    return slope.reshape(w.shape[:2])
