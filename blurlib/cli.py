@@ -201,6 +201,38 @@ def cmd_magnify(args) -> int:
     return 0
 
 
+def cmd_baselines(args) -> int:
+    import numpy as np
+
+    from blurlib.baselines import METHODS
+    from blurlib.evaluate import HIFST_DIR, agreement, baseline_maps, map_folder, score_methods
+    from blurlib.io import write_json
+
+    bench = _open(args)
+    pairs = bench.select(args.split, args.category)
+    if not pairs:
+        raise BlurlibError(f"{bench.root}: no images in split {args.split!r}, category {args.category!r}.")
+    unknown = set(args.methods) - set(METHODS)
+    if unknown:
+        raise BlurlibError(f"unknown baseline(s) {', '.join(sorted(unknown))}: use {', '.join(METHODS)}.")
+    methods = {name: baseline_maps(name, args.size or None) for name in args.methods}
+    official = bench.root.joinpath(*HIFST_DIR)
+    if official.is_dir():
+        hifst_official = map_folder(official, invert=True, suffix="_HiFSTBlurMap")
+        methods["HiFST (official maps)"] = lambda p: hifst_official(p).astype(np.float32) / 255.0
+    result = score_methods(pairs, methods, args.out)
+    result["data"] = bench.description
+    if official.is_dir() and "HiFST" in args.methods:
+        r = agreement(pairs, methods["HiFST"], methods["HiFST (official maps)"])
+        result["hifst_agreement"] = {"pearson_mean": float(np.mean(r)), "pearson_median": float(np.median(r)),
+                                     "per_image": dict(zip(result["names"], r))}
+    write_json(args.out / "metrics.json", result)
+    for name, m in result["methods"].items():
+        p = m["paper"]
+        print(f"{name:24s} ODS {p['ods']:.3f}  OIS {p['ois']:.3f}  AP {p['ap']:.3f}  (paper protocol, {p['n_images']} images)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from blurlib.models import MODELS
 
@@ -271,6 +303,15 @@ def build_parser() -> argparse.ArgumentParser:
     pu.add_argument("dest", type=Path)
     pu.add_argument("--weights", action="store_true", help="also write model_fp16.pt (the default model only)")
     pu.set_defaults(func=cmd_publish)
+
+    bl = sub.add_parser("baselines", help="score the hand-crafted baselines (Table III/V rows) on a split")
+    _data_args(bl)
+    bl.add_argument("--split", default="test")
+    bl.add_argument("--category", choices=("motion", "defocus"))
+    bl.add_argument("--methods", nargs="+", default=["Liu08", "Zhuo11", "Su11", "Shi14", "Yi16", "HiFST"])
+    bl.add_argument("--size", type=int, default=384, help="images resized to size² first (0: original size)")
+    bl.add_argument("--out", type=Path, required=True, help="folder for metrics.json and pr_<method>.csv")
+    bl.set_defaults(func=cmd_baselines)
 
     for name, func, about in (("segment", cmd_segment, "GrabCut blur segmentation from a blur map (255 = blurred)"),
                               ("degree", cmd_degree, "blur degree S = mean of the blur map; images ranked by S"),

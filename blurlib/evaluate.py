@@ -131,3 +131,30 @@ def segmentation_iou(pairs: Sequence[Pair], methods: dict[str, Callable[[Pair], 
         for name, map_of in methods.items():
             out[name].append(iou(segment(image, map_of(p)), mask))
     return out
+
+
+def score_methods(pairs: Sequence[Pair], methods: dict[str, Callable[[Pair], np.ndarray]], out_dir: Path,
+                  progress: bool = True) -> dict:
+    """Score each method's maps on ``pairs`` (both protocols); write ``out_dir``/metrics.json and pr_<method>.csv."""
+    from blurlib import metrics
+    from blurlib.io import write_json
+    from blurlib.provenance import provenance
+
+    out_dir = Path(out_dir)
+    result = {"n_images": len(pairs), "names": [p.name for p in pairs], "methods": {}}
+    for name, map_of in methods.items():
+        c = count(pairs, map_of, progress=progress)
+        result["methods"][name] = {proto: metrics.summarize(c, proto) for proto in metrics.PROTOCOLS}
+        write_pr_csv(out_dir / f"pr_{name}.csv", c)
+    result["provenance"] = provenance()
+    write_json(out_dir / "metrics.json", result)
+    return result
+
+
+def agreement(pairs: Sequence[Pair], a: Callable[[Pair], np.ndarray], b: Callable[[Pair], np.ndarray]) -> list[float]:
+    """Per-image Pearson correlation between two methods' maps (e.g. our HiFST and the official maps)."""
+    out = []
+    for p in pairs:
+        x, y = np.asarray(a(p), np.float64).ravel(), np.asarray(b(p), np.float64).ravel()
+        out.append(float(np.corrcoef(x, y)[0, 1]) if x.std() > 0 and y.std() > 0 else 0.0)
+    return out
