@@ -112,3 +112,27 @@ def _ref_train(model, x, y):
         loss.backward()
         opt.step()
     return run
+
+
+def runtime_table(image, repeats: int = 3, checkpoint_path=None, device: str | None = None) -> dict:
+    """Table VI analogue: median seconds per 384² image for each baseline and for DBM (config V), in one run.
+
+    ``image``: uint8 RGB (384, 384, 3). DBM is timed end to end (preprocessing, forward, sigmoid) with the weights of
+    ``checkpoint_path`` if given (timing does not depend on them), once in fp32 and once with the automatic precision.
+    """
+    from blurlib.baselines import METHODS
+    from blurlib.predict import predict_map
+
+    dev = runtime.pick_device(device)
+    seconds = {name: _median_seconds(lambda f=fn: f(image), repeats, 1, torch.device("cpu"))
+               for name, fn in METHODS.items()}
+    model = build("V").eval()
+    if checkpoint_path is not None:
+        from blurlib.checkpoint import load_model
+        model = load_model(checkpoint_path, expect="V")[0]
+    for prec in ("fp32", runtime.resolve_precision("auto", dev)):
+        label = f"DBM ({dev.type}, {prec})"
+        seconds[label] = _median_seconds(lambda p=prec: predict_map(model, image, size=None, device=dev, precision=p),
+                                         repeats, 1, dev)
+    return {"seconds_per_image": {k: round(v, 4) for k, v in seconds.items()}, "device": runtime.describe(dev),
+            "size": list(image.shape[:2]), "repeats": repeats, "provenance": provenance()}

@@ -121,6 +121,13 @@ def cmd_bench(args) -> int:
 
     report = run_bench(args.models, size=args.size, batch_size=args.batch_size, repeats=args.repeats,
                        device=args.device, precision=args.precision, train=not args.no_train)
+    if args.baselines:
+        from blurlib.bench import runtime_table
+        from blurlib.data.synthetic import make_sample
+
+        image = make_sample(1, 384, seed=0)[1]  # any 384x384 photo: runtimes do not depend on content here
+        report["table6"] = runtime_table(image, repeats=args.repeats, checkpoint_path=args.checkpoint,
+                                         device=args.device)
     if args.out:
         write_json(args.out, report)
     if args.json:
@@ -134,6 +141,8 @@ def cmd_bench(args) -> int:
             print(f"{name:10s} inference {r['inference_s']:.4f} s (x{r['inference_ratio']:.2f})"
                   + (f"  train step {r['train_step_s']:.4f} s (x{r['train_ratio']:.2f}, "
                      f"10k iterations {r['paper_recipe_hours']:.2f} h)" if "train_step_s" in r else ""))
+        for name, sec in report.get("table6", {}).get("seconds_per_image", {}).items():
+            print(f"Table VI  {name:24s} {sec:.4f} s per 384x384 image")
     return 0
 
 
@@ -294,6 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--device")
     be.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32"))
     be.add_argument("--no-train", action="store_true", help="inference only")
+    be.add_argument("--baselines", action="store_true", help="also time every hand-crafted baseline (Table VI)")
+    be.add_argument("--checkpoint", type=Path, help="with --baselines: the config V weights DBM is timed with")
     be.add_argument("--out", type=Path, help="also write the JSON report here")
     be.add_argument("--json", action="store_true")
     be.set_defaults(func=cmd_bench)
