@@ -70,9 +70,8 @@ def cmd_predict(args) -> int:
 
 
 def default_checkpoint() -> Path:
-    from blurlib.errors import BlurlibError
+    from blurlib.runs import DEFAULT_MODEL as path
 
-    path = Path(__file__).resolve().parent.parent / "runs" / "default" / "model_fp16.pt"
     if not path.exists():
         raise BlurlibError(f"{path}: no default model shipped in this checkout; pass --checkpoint CKPT.")
     return path
@@ -271,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     pr = sub.add_parser("predict", help="blur maps of images (8-bit PNG, 255 = blurred)")
     pr.add_argument("images", nargs="+", type=Path)
-    pr.add_argument("--checkpoint", type=Path, help="default: the shipped config V model (runs/default)")
+    pr.add_argument("--checkpoint", type=Path, help="default: the shipped config V model (runs/V_odd/model_fp16.pt)")
     pr.add_argument("-o", "--out", type=Path, required=True)
     pr.add_argument("--size", type=int, default=384, help="input side for the network (0: the image's own size)")
     pr.add_argument("--overlay", action="store_true", help="also write <name>_overlay.png, image and map side by side")

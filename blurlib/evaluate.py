@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from blurlib.data import Pair
 from blurlib.data.cuhk import read_mask
@@ -54,6 +54,14 @@ def write_pr_csv(path: Path, c: Counts) -> None:
         w.writerow(table)
         for row in zip(*table.values()):
             w.writerow([f"{v:.6g}" for v in row])
+
+
+def read_pr_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(recall, precision) of the pooled curve in a CSV written by :func:`write_pr_csv`."""
+    import pandas as pd
+
+    df = pd.read_csv(path)
+    return df["recall"].to_numpy(), df["precision"].to_numpy()
 
 
 def model_maps(model, convention: str, size: int | None, precision: str = "auto") -> Callable[[Pair], np.ndarray]:

@@ -83,3 +83,22 @@ def patch_spectra(picked: list[dict], spectra: list[tuple]):
         ax_s.legend(fontsize=7, frameon=False)
         fig.tight_layout()
     return fig
+
+
+def pr_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str = ""):
+    """Precision-recall curves, ``{label: (recall, precision)}``, one per method, the paper's Figs. 4, 6 and 9."""
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(4.2, 3.8))
+        for label, (recall, precision) in curves.items():
+            ax.plot(recall, precision, label=label, lw=2 if label.startswith(("DBM", "config V")) else 1.2)
+        ax.set_xlabel("recall")
+        ax.set_ylabel("precision")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0.5, 1.0)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="lower left", frameon=False)
+        if title:
+            ax.set_title(title)
+        fig.tight_layout()
+    return fig
+

@@ -1,7 +1,10 @@
-"""Run folders (``runs/<name>/``: run.json, metrics.json, pr.csv, maps) and the committed default model.
+"""Run folders and the committed default model.
 
-Notebooks read runs from here, so rerunning a notebook never retrains unless no committed run exists: then
-:func:`model_for` trains one with the notebook's profile into ``build/runs`` (git-ignored) and says so.
+A run folder ``runs/<model>_<train split>/`` holds run.json (settings and provenance), metrics.json (both protocols,
+and the official HiFST maps on the same test images where available), pr.csv, log.jsonl and maps/; the default
+model's folder (``runs/V_odd``) also holds ``model_fp16.pt``. Notebooks read runs through :func:`run_result`: a
+committed run is rendered as it is (and said so); without one, the run is trained and scored now with the
+notebook's profile into ``build/runs`` (git-ignored).
 """
 
 from __future__ import annotations
@@ -18,37 +21,93 @@ from blurlib.paths import REPO, project_root
 from blurlib.profiles import Profile
 
 RUNS = REPO / "runs"
-DEFAULT_MODEL = RUNS / "default" / "model_fp16.pt"
-LOCAL_RUNS = project_root() / "build" / "runs"
+DEFAULT_RUN = RUNS / "V_odd"
+DEFAULT_MODEL = DEFAULT_RUN / "model_fp16.pt"
+
+
+@dataclass
+class RunResult:
+    dir: Path
+    run: dict  # run.json
+    metrics: dict  # metrics.json
+    origin: str  # one line: committed (with provenance) or trained now
 
 
 @dataclass
 class LoadedModel:
     model: nn.Module
     convention: str
-    origin: str  # one line: where the weights come from (committed run with provenance, or trained just now)
+    origin: str
     run: dict
 
 
-def read_run(run_dir: Path) -> dict:
-    """The run.json of ``run_dir``."""
-    return json.loads((Path(run_dir) / "run.json").read_text())
+def local_runs() -> Path:
+    return project_root() / "build" / "runs"
 
 
-def model_for(bench: Benchmark, profile: Profile, name: str = "V", committed: Path = DEFAULT_MODEL,
-              progress: bool = False) -> LoadedModel:
-    """The committed default model when it exists (and ``name`` is V), else one trained now with ``profile``."""
-    if name == "V" and committed.exists():
-        model, ckpt = checkpoint.load_model(committed, expect=name)
-        run = read_run(committed.parent)
-        prov = run["provenance"]
-        origin = (f"committed run {committed.parent.relative_to(REPO)} (profile {run['profile']}, {run['data']}, "
-                  f"commit {prov['git_commit'][:10]}, {prov['date']}, {run['device']})")
-        return LoadedModel(model, ckpt["convention"], origin, run)
+def _read(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def describe(run_dir: Path, run: dict) -> str:
+    prov = run["provenance"]
+    return (f"committed run {run_dir.name} (model {run['model']}, profile {run['profile']}, trained on {run['split']} "
+            f"of {run['data']}; commit {prov['git_commit'][:10]}, {prov['date']}, {run['device']}, "
+            f"{run['wall_seconds'] / 60:.0f} min)")
+
+
+def run_result(bench: Benchmark, profile: Profile, model: str = "V", train_split: str = "odd",
+               test_split: str = "even", weights: str = "hed", loss: str | None = None, tag: str = "",
+               progress: bool = False) -> RunResult:
+    """The committed run ``runs/<model>_<train_split><tag>`` if present; else trained and scored now."""
+    name = f"{model}_{train_split}{tag}"
+    committed = RUNS / name
+    if (committed / "metrics.json").is_file() and (committed / "run.json").is_file():
+        run = _read(committed / "run.json")
+        return RunResult(committed, run, _read(committed / "metrics.json"), describe(committed, run))
+    from blurlib.evaluate import HIFST_DIR, evaluate_run
     from blurlib.train import train
 
-    run_dir = LOCAL_RUNS / f"{name}_{profile.name}_{'synthetic' if bench.synthetic else 'cuhk'}"
-    train(bench, run_dir, model_name=name, profile=profile, progress=progress, resume=True)
-    model, ckpt = checkpoint.load_model(run_dir / "model.pt")
-    return LoadedModel(model, ckpt["convention"], f"trained now: profile {profile.name} on {bench.description} "
-                       f"(no committed run; weights in {run_dir})", read_run(run_dir))
+    prof = profile.replace(loss=loss)
+    run_dir = local_runs() / f"{name}_{prof.name}_{'synthetic' if bench.synthetic else 'cuhk'}"
+    train(bench, run_dir, model_name=model, profile=prof, weights=weights, split=train_split, progress=progress,
+          resume=True)
+    hifst = bench.root.joinpath(*HIFST_DIR)
+    metrics = evaluate_run(run_dir, bench.select(test_split), hifst=hifst if hifst.is_dir() else None,
+                           progress=progress)
+    return RunResult(run_dir, _read(run_dir / "run.json"), metrics,
+                     f"trained now: model {model}, profile {prof.name}, on {train_split} of {bench.description} "
+                     f"(no committed run {name}; results in {run_dir})")
+
+
+def model_for(bench: Benchmark, profile: Profile, name: str = "V") -> LoadedModel:
+    """The committed default model (config V, fp16) when present and ``name`` is V, else the model of
+    :func:`run_result` (trained now when not committed)."""
+    if name == "V" and DEFAULT_MODEL.is_file():
+        model, ckpt = checkpoint.load_model(DEFAULT_MODEL, expect=name)
+        run = _read(DEFAULT_RUN / "run.json")
+        return LoadedModel(model, ckpt["convention"], describe(DEFAULT_RUN, run) + ", fp16 weights", run)
+    r = run_result(bench, profile, name)
+    model, ckpt = checkpoint.load_model(r.dir / "model.pt")
+    return LoadedModel(model, ckpt["convention"], r.origin, r.run)
+
+
+def baseline_result(bench: Benchmark, test_split: str = "even", limit: int | None = None,
+                    progress: bool = False) -> RunResult:
+    """Scores of every hand-crafted baseline on ``test_split``: the committed ``runs/baselines_<split>`` if present,
+    else computed now on the first ``limit`` test images (all when None) into ``build/runs``."""
+    name = f"baselines_{test_split}"
+    committed = RUNS / name
+    if (committed / "metrics.json").is_file():
+        m = _read(committed / "metrics.json")
+        prov = m["provenance"]
+        return RunResult(committed, {}, m, f"committed run {name} ({m['data']}, {m['n_images']} images; commit "
+                                           f"{prov['git_commit'][:10]}, {prov['date']})")
+    from blurlib.baselines import METHODS
+    from blurlib.evaluate import baseline_maps, score_methods
+
+    pairs = bench.select(test_split)[:limit]
+    out = local_runs() / f"{name}_{'synthetic' if bench.synthetic else 'cuhk'}_{len(pairs)}"
+    m = score_methods(pairs, {n: baseline_maps(n) for n in METHODS}, out, progress=progress)
+    return RunResult(out, {}, m, f"computed now on {len(pairs)} images of {bench.description} "
+                                 f"(no committed run {name}; results in {out})")

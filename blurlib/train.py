@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from blurlib import checkpoint, runtime
 from blurlib.data import Benchmark, PairDataset
