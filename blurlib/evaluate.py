@@ -100,7 +100,10 @@ def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = Non
 
     c = count(pairs, map_of, progress=progress)
     result = {"test_images": len(c), "test_size": size, "names": c.names,
-              "ours": {proto: metrics.summarize(c, proto) for proto in metrics.PROTOCOLS}}
+              "ours": {proto: metrics.summarize(c, proto) for proto in metrics.PROTOCOLS},
+              "best_f_per_image": metrics.best_f_per_image(c)}
+    if hasattr(model, "fusion_weights"):
+        result["fusion_weights"] = model.fusion_weights
     write_pr_csv(run_dir / "pr.csv", c)
     if hifst is not None and Path(hifst).is_dir():
         h = count(pairs, map_folder(hifst, invert=True, suffix="_HiFSTBlurMap"))

@@ -122,6 +122,12 @@ def summarize(c: Counts, protocol: str = "paper") -> dict:
             "fbeta_adaptive": float(np.mean(c.fbeta_adaptive)), "n_images": len(c)}
 
 
+def best_f_per_image(c: Counts) -> dict[str, float]:
+    """Each image's best F1 over the thresholds (what OIS averages), by image name."""
+    p, r = per_image_pr(c)
+    return dict(zip(c.names, _f(p, r).max(axis=1).round(4).tolist()))
+
+
 def pr_table(c: Counts) -> dict[str, np.ndarray]:
     """Curves for plots and CSV: threshold, pooled precision/recall, per-image-averaged precision/recall."""
     p, r = pooled_pr(c)
