@@ -33,7 +33,7 @@ def compare(ours: dict[str, dict], table: str, paper_names: dict[str, str] | Non
         row = {f"{k.upper()} (ours)": m[k] for k in METRICS}
         row |= {f"{k.upper()} (paper)": (ref[key][i] if key in ref else None) for i, k in enumerate(METRICS)}
         rows[name] = row
-    return pd.DataFrame(rows).T
+    return pd.DataFrame(rows).T.astype(float)
 
 
 def write(df: pd.DataFrame, path: Path, caption: str) -> None:
@@ -42,4 +42,5 @@ def write(df: pd.DataFrame, path: Path, caption: str) -> None:
     with atomic_write(path.with_suffix(".csv"), "w") as f:
         df.to_csv(f, float_format="%.3f")
     with atomic_write(path.with_suffix(".md"), "w") as f:
-        f.write(f"{caption}\n\n{df.to_markdown(floatfmt='.3f')}\n")
+        fmt = [""] + [".3f" if df[c].dtype.kind == "f" else "g" for c in df.columns]
+        f.write(f"{caption}\n\n{df.astype(object).where(df.notna(), None).to_markdown(floatfmt=fmt, missingval='—')}\n")
