@@ -1,0 +1,59 @@
+"""Property-based tests (hypothesis) for the metrics and the preprocessing."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from blurlib.data import denormalize, normalize, resize_pair
+from blurlib.metrics import Counts, summarize
+
+maps = arrays(np.uint8, st.tuples(st.integers(1, 12), st.integers(1, 12)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(maps, st.data())
+def test_metrics_are_bounded_and_pixel_order_free(m, data):
+    mask = data.draw(arrays(np.bool_, m.shape))
+    c = Counts()
+    c.add(m, mask)
+    s = summarize(c, "pooled")
+    for k in ("ods", "ois", "ap", "mae", "fbeta_max", "fbeta_adaptive"):
+        assert 0.0 <= s[k] <= 1.0 + 1e-9
+    perm = np.random.default_rng(0).permutation(m.size)
+    c2 = Counts()
+    c2.add(m.ravel()[perm].reshape(m.shape), mask.ravel()[perm].reshape(m.shape))
+    assert summarize(c2, "pooled") == s
+
+
+@settings(max_examples=40, deadline=None)
+@given(maps, st.data())
+def test_a_perfect_map_is_never_beaten(m, data):
+    mask = data.draw(arrays(np.bool_, m.shape))
+    perfect, other = Counts(), Counts()
+    perfect.add(mask.astype(np.uint8) * 255, mask)
+    other.add(m, mask)
+    assert summarize(perfect, "paper")["ods"] >= summarize(other, "paper")["ods"] - 1e-12
+    assert summarize(perfect, "paper")["mae"] == 0.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.uint8, st.tuples(st.integers(1, 9), st.integers(1, 9), st.just(3))),
+       st.sampled_from(["caffe", "torchvision"]))
+def test_normalize_is_invertible(image, convention):
+    x = normalize(image, convention)
+    assert x.shape == (3, *image.shape[:2]) and x.dtype.is_floating_point
+    assert np.array_equal(denormalize(x, convention), image)
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.uint8, st.tuples(st.integers(2, 20), st.integers(2, 20), st.just(3))), st.integers(1, 24))
+def test_resize_gives_the_requested_shape_and_a_binary_mask(image, size):
+    mask = image[..., 0] > 127
+    im, m = resize_pair(image, mask, size)
+    assert im.shape == (size, size, 3) and im.dtype == np.uint8
+    assert m.shape == (size, size) and m.dtype == bool
+    if not mask.any() or mask.all():  # nearest neighbour creates no label that was not there
+        assert (m == mask.flat[0]).all()
