@@ -110,7 +110,7 @@ def _evaluate_run(args) -> int:
         raise BlurlibError(f"{bench.root}: no images in split {args.split!r}.")
     hifst = bench.root.joinpath(*HIFST_DIR)
     result = evaluate_run(args.run, pairs, size=args.size, hifst=hifst if hifst.is_dir() else None)
-    print(json.dumps({k: v for k, v in result.items() if k != "names"}, indent=2))
+    print(json.dumps({k: v for k, v in result.items() if k not in ("names", "best_f_per_image")}, indent=2))
     return 0
 
 
