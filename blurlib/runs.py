@@ -31,6 +31,7 @@ class RunResult:
     run: dict  # run.json
     metrics: dict  # metrics.json
     origin: str  # one line: committed (with provenance) or trained now
+    label: str = ""  # a few words for a table column: where the row comes from
 
 
 @dataclass
@@ -39,6 +40,10 @@ class LoadedModel:
     convention: str
     origin: str
     run: dict
+
+
+def _data_word(description: str) -> str:
+    return "synthetic" if "synthetic" in description else "partial CUHK" if "partial" in description else "CUHK"
 
 
 def local_runs() -> Path:
@@ -64,7 +69,8 @@ def run_result(bench: Benchmark, profile: Profile, model: str = "V", train_split
     committed = RUNS / name
     if (committed / "metrics.json").is_file() and (committed / "run.json").is_file():
         run = _read(committed / "run.json")
-        return RunResult(committed, run, _read(committed / "metrics.json"), describe(committed, run))
+        return RunResult(committed, run, _read(committed / "metrics.json"), describe(committed, run),
+                         f"committed: {run['profile']}, {_data_word(run['data'])}")
     from blurlib.evaluate import HIFST_DIR, evaluate_run
     from blurlib.train import train
 
@@ -77,7 +83,7 @@ def run_result(bench: Benchmark, profile: Profile, model: str = "V", train_split
                            progress=progress)
     return RunResult(run_dir, _read(run_dir / "run.json"), metrics,
                      f"trained now: model {model}, profile {prof.name}, on {train_split} of {bench.description} "
-                     f"(no committed run {name}; results in {run_dir})")
+                     f"(no committed run {name}; results in {run_dir})", f"now: {prof.name}, {_data_word(bench.description)}")
 
 
 def model_for(bench: Benchmark, profile: Profile, name: str = "V") -> LoadedModel:
@@ -102,7 +108,8 @@ def baseline_result(bench: Benchmark, test_split: str = "even", limit: int | Non
         m = _read(committed / "metrics.json")
         prov = m["provenance"]
         return RunResult(committed, {}, m, f"committed run {name} ({m['data']}, {m['n_images']} images; commit "
-                                           f"{prov['git_commit'][:10]}, {prov['date']})")
+                                           f"{prov['git_commit'][:10]}, {prov['date']})",
+                         f"committed: {_data_word(m['data'])}")
     from blurlib.baselines import METHODS
     from blurlib.evaluate import baseline_maps, score_methods
 
@@ -110,4 +117,4 @@ def baseline_result(bench: Benchmark, test_split: str = "even", limit: int | Non
     out = local_runs() / f"{name}_{'synthetic' if bench.synthetic else 'cuhk'}_{len(pairs)}"
     m = score_methods(pairs, {n: baseline_maps(n) for n in METHODS}, out, progress=progress)
     return RunResult(out, {}, m, f"computed now on {len(pairs)} images of {bench.description} "
-                                 f"(no committed run {name}; results in {out})")
+                                 f"(no committed run {name}; results in {out})", f"now: {_data_word(bench.description)}")
