@@ -29,7 +29,7 @@ from blurlib.data import Benchmark, PairDataset
 from blurlib.io import atomic_write, write_json
 from blurlib.models import build
 from blurlib.profiles import Profile
-from blurlib.provenance import provenance
+from blurlib.provenance import now, provenance
 from blurlib.weights import convention as weight_convention
 from blurlib.weights import init_model
 
@@ -89,6 +89,7 @@ def train(bench: Benchmark, run_dir: str | Path, *, model_name: str = "V", profi
     With ``resume=True`` and a checkpoint present, training continues from it.
     """
     run_dir = Path(run_dir)
+    started = provenance(command)  # the code and command that start the run (a resumed run: of the resume)
     dev = runtime.pick_device(device)
     prec = runtime.resolve_precision(precision, dev)
     conv = weight_convention(weights) if weights in ("hed", "imagenet", "scratch") else "caffe"
@@ -149,7 +150,7 @@ def train(bench: Benchmark, run_dir: str | Path, *, model_name: str = "V", profi
         "model": model_name, "profile": profile.name, **meta, "train_images": data.names,
         "data": bench.description, "initialised": init_report, "device": runtime.describe(dev),
         "wall_seconds": round(wall, 1), "seconds_per_iteration": round(wall / profile.iterations, 4),
-        "provenance": provenance(command)})
+        "provenance": started | {"finished": now()}})
     return run_dir
 
 
