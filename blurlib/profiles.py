@@ -28,6 +28,7 @@ class Profile:
     checkpoint_every: int
     synthetic_n: int  # size of the embedded synthetic set when no CUHK data are found
     synthetic_size: int
+    max_images: int  # use at most this many images of a split for training and scoring (0: all)
 
     def replace(self, **changes) -> Profile:
         """A copy with ``changes`` (e.g. ``iterations=100``), validated."""

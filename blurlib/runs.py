@@ -9,6 +9,7 @@ notebook's profile into ``build/runs`` (git-ignored).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,9 +55,14 @@ def _read(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
+def profile_name(run: dict) -> str:
+    """The profile a run was trained with (run.json stores the whole profile under "profile")."""
+    return run["profile"]["name"] if isinstance(run["profile"], dict) else run["profile"]
+
+
 def describe(run_dir: Path, run: dict) -> str:
     prov = run["provenance"]
-    return (f"committed run {run_dir.name} (model {run['model']}, profile {run['profile']}, trained on {run['split']} "
+    return (f"committed run {run_dir.name} (model {run['model']}, profile {profile_name(run)}, trained on {run['split']} "
             f"of {run['data']}; commit {prov['git_commit'][:10]}, {prov['date']}, {run['device']}, "
             f"{run['wall_seconds'] / 60:.0f} min)")
 
@@ -70,16 +76,17 @@ def run_result(bench: Benchmark, profile: Profile, model: str = "V", train_split
     if (committed / "metrics.json").is_file() and (committed / "run.json").is_file():
         run = _read(committed / "run.json")
         return RunResult(committed, run, _read(committed / "metrics.json"), describe(committed, run),
-                         f"committed: {run['profile']}, {_data_word(run['data'])}")
+                         f"committed: {profile_name(run)}, {_data_word(run['data'])}")
     from blurlib.evaluate import HIFST_DIR, evaluate_run
     from blurlib.train import train
 
     prof = profile.replace(loss=loss)
-    run_dir = local_runs() / f"{name}_{prof.name}_{'synthetic' if bench.synthetic else 'cuhk'}"
+    key = hashlib.sha1(json.dumps(prof.as_dict(), sort_keys=True).encode()).hexdigest()[:8]  # a new profile: a new run
+    run_dir = local_runs() / f"{name}_{prof.name}-{key}_{'synthetic' if bench.synthetic else 'cuhk'}"
     train(bench, run_dir, model_name=model, profile=prof, weights=weights, split=train_split, progress=progress,
           resume=True)
     hifst = bench.root.joinpath(*HIFST_DIR)
-    metrics = evaluate_run(run_dir, bench.select(test_split), hifst=hifst if hifst.is_dir() else None,
+    metrics = evaluate_run(run_dir, bench.select(test_split)[: prof.max_images or None], hifst=hifst if hifst.is_dir() else None,
                            progress=progress)
     return RunResult(run_dir, _read(run_dir / "run.json"), metrics,
                      f"trained now: model {model}, profile {prof.name}, on {train_split} of {bench.description} "

@@ -93,7 +93,7 @@ def train(bench: Benchmark, run_dir: str | Path, *, model_name: str = "V", profi
     dev = runtime.pick_device(device)
     prec = runtime.resolve_precision(precision, dev)
     conv = weight_convention(weights) if weights in ("hed", "imagenet", "scratch") else "caffe"
-    pairs = bench.select(split, category)
+    pairs = bench.select(split, category)[: profile.max_images or None]
     data = PairDataset(pairs, profile.size, conv)
 
     torch.manual_seed(seed)
