@@ -101,13 +101,19 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
-def _evaluate_run(args) -> int:
-    from blurlib.evaluate import HIFST_DIR, evaluate_run
-
+def _split_pairs(args):
+    """(benchmark, its images in --split/--category), or a clear error when there are none."""
     bench = _open(args)
     pairs = bench.select(args.split, args.category)
     if not pairs:
-        raise BlurlibError(f"{bench.root}: no images in split {args.split!r}.")
+        raise BlurlibError(f"{bench.root}: no images in split {args.split!r}, category {args.category!r}.")
+    return bench, pairs
+
+
+def _evaluate_run(args) -> int:
+    from blurlib.evaluate import HIFST_DIR, evaluate_run
+
+    bench, pairs = _split_pairs(args)
     hifst = bench.root.joinpath(*HIFST_DIR)
     result = evaluate_run(args.run, pairs, size=args.size, hifst=hifst if hifst.is_dir() else None)
     print(json.dumps({k: v for k, v in result.items() if k not in ("names", "best_f_per_image")}, indent=2))
@@ -216,10 +222,7 @@ def cmd_baselines(args) -> int:
     from blurlib.evaluate import HIFST_DIR, agreement, baseline_maps, map_folder, score_methods
     from blurlib.io import write_json
 
-    bench = _open(args)
-    pairs = bench.select(args.split, args.category)
-    if not pairs:
-        raise BlurlibError(f"{bench.root}: no images in split {args.split!r}, category {args.category!r}.")
+    bench, pairs = _split_pairs(args)
     unknown = set(args.methods) - set(METHODS)
     if unknown:
         raise BlurlibError(f"unknown baseline(s) {', '.join(sorted(unknown))}: use {', '.join(METHODS)}.")

