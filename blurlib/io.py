@@ -103,8 +103,10 @@ def read_grey(path: str | os.PathLike) -> np.ndarray:
         a = np.asarray(im)
     if a.ndim == 3:
         a = a[..., 0]
-    if a.dtype != np.uint8:
-        a = np.clip(a.astype(np.float64) / max(1.0, float(a.max())) * 255.0, 0, 255).astype(np.uint8)
+    if a.dtype != np.uint8:  # 16-bit (or 32-bit integer) PNG: full scale 65535 -> 255
+        wide = a.max() > 255
+        warnings.warn(f"{path}: {a.dtype} image read as 8 bits{' (scaled by 255/65535)' if wide else ''}.", stacklevel=2)
+        a = np.clip(np.rint(a.astype(np.float64) / (257.0 if wide else 1.0)), 0, 255).astype(np.uint8)
     return a
 
 

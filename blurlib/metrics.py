@@ -9,6 +9,12 @@ Protocols (see :func:`summarize`):
 - ``paper`` — reproduces the tables of the paper (and the published HiFST numbers exactly):
   ODS = max over thresholds of the **mean over images** of F1; OIS = mean over images of each image's best F1;
   AP = mean over the 256 thresholds of the precision of the pooled (all pixels concatenated) PR curve.
+  ODS and OIS give the paper's HiFST rows to the third decimal (0.813/0.851 on D_e, 0.804/0.841 on D_o). AP gives
+  0.716/0.704 where the paper prints 0.717/0.706; of 13 definitions tried on the official maps (pooled or
+  per-image-averaged precision over 256 or 255 thresholds, areas under either curve by step or trapezoid rule,
+  11-point and 101-point interpolated precision) this is the closest, so it is the one used; the exact rule of the
+  paper's code is not known. The per-image-averaged curve (:func:`pr_table`) reproduces the PR curve published
+  with HiFST to its 6 printed decimals.
 - ``pooled`` — one PR curve over all test pixels concatenated (how the paper says it draws its figures):
   ODS = its best F1, AP = area under it (step rule, ``sum (R_k − R_{k+1}) P_k``), OIS as above.
 

@@ -85,3 +85,29 @@ def test_paper_protocol_reproduces_published_hifst_numbers(cuhk, split, ods, ois
     s = summarize(c, "paper")
     assert s["n_images"] == 500
     assert (round(s["ods"], 3), round(s["ois"], 3), round(s["ap"], 3)) == (ods, ois, ap)
+
+
+@pytest.mark.cuhk
+def test_per_image_averaged_curve_reproduces_hifst_published_pr_curve(cuhk):
+    """Third-party check of the counting: HiFST's published curve (precision and recall averaged per image over all
+    1000 images, 256 thresholds) from the official maps."""
+    from blurlib.data import scan
+    from blurlib.evaluate import count, map_folder
+    from blurlib.metrics import pr_table
+
+    bench = scan(cuhk, allow_partial=True, verify=False)
+    c = count(bench.select_masks("all"), map_folder(cuhk / "baselines" / "hifst", invert=True, suffix="_HiFSTBlurMap"))
+    published = np.loadtxt(cuhk / "baselines" / "pr_curves" / "BlurDetection_HiFSTBlurMap_PRCurve.txt")
+    t = pr_table(c)
+    assert len(c) == 1000
+    assert np.abs(t["precision_image_mean"] - published[:, 0]).max() < 1e-6
+    assert np.abs(t["recall_image_mean"] - published[:, 1]).max() < 1e-6
+
+
+def test_sixteen_bit_maps_are_scaled_and_said(tmp_path):
+    from PIL import Image
+
+    from blurlib.io import read_grey
+    Image.fromarray(np.array([[0, 32896, 65535]], np.uint16)).save(tmp_path / "m16.png")
+    with pytest.warns(UserWarning, match="m16.png: uint16 image read as 8 bits"):
+        assert read_grey(tmp_path / "m16.png").tolist() == [[0, 128, 255]]
