@@ -90,7 +90,7 @@ def pr_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str = "")
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(4.2, 3.8))
         for label, (recall, precision) in curves.items():
-            ax.plot(recall, precision, label=label, lw=2 if label.startswith(("DBM", "config V")) else 1.2)
+            ax.plot(recall, precision, label=label, lw=2 if label.startswith(("DBM", "config V ")) else 1.2)
         ax.set_xlabel("recall")
         ax.set_ylabel("precision")
         ax.set_xlim(0, 1)
