@@ -28,7 +28,7 @@ class Profile:
     checkpoint_every: int
     synthetic_n: int  # size of the embedded synthetic set when no CUHK data are found
     synthetic_size: int
-    max_images: int  # use at most this many images of a split for training and scoring (0: all)
+    max_images: int = 0  # use at most this many images of a split for training and scoring (0: all)
 
     def replace(self, **changes) -> Profile:
         """A copy with ``changes`` (e.g. ``iterations=100``), validated."""
@@ -36,6 +36,11 @@ class Profile:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Profile:
+        """The profile stored in a checkpoint or run.json; fields added since then take their defaults."""
+        return _validated(d.get("name", "?"), d)
 
 
 @cache

@@ -26,6 +26,7 @@ from tqdm import tqdm
 
 from blurlib import checkpoint, runtime
 from blurlib.data import Benchmark, PairDataset
+from blurlib.errors import BlurlibError
 from blurlib.io import atomic_write, write_json
 from blurlib.models import build
 from blurlib.profiles import Profile
@@ -107,8 +108,10 @@ def train(bench: Benchmark, run_dir: str | Path, *, model_name: str = "V", profi
     start, elapsed = 0, 0.0
     if resume and ckpt_path.exists():
         ckpt = checkpoint.read(ckpt_path)
-        if ckpt["model"] != model_name or ckpt["meta"].get("profile") != profile.as_dict():
-            raise ValueError(f"{ckpt_path}: checkpoint of another model or profile; use another run folder")
+        if ckpt["model"] != model_name or Profile.from_dict(ckpt["meta"].get("profile", {})) != profile:
+            raise BlurlibError(f"{ckpt_path}: checkpoint of model {ckpt['model']} with another profile or model "
+                               f"than requested ({model_name}, {profile.name}); resume with the same settings "
+                               "or use another --run-dir.")
         model.load_state_dict(ckpt["state_dict"])
         opt.load_state_dict(ckpt["optimizer"])
         start, elapsed = ckpt["iteration"], ckpt["meta"].get("seconds", 0.0)

@@ -88,6 +88,19 @@ def test_resume_after_a_kill_gives_the_same_weights(synthetic, tmp_path, monkeyp
     assert log == list(range(1, 7))
 
 
+def test_resume_checks_the_settings_and_accepts_older_checkpoints(synthetic, tmp_path):
+    run, p = tmp_path / "run", TINY.replace(iterations=3, max_images=0)  # 0: the default of max_images
+    train(synthetic, run, model_name="I", profile=p, progress=False, precision="fp32")
+    ckpt = checkpoint.read(run / "checkpoint.pt")
+    del ckpt["meta"]["profile"]["max_images"]  # written before that profile field existed
+    torch.save(ckpt, run / "checkpoint.pt")
+    train(synthetic, run, model_name="I", profile=p, progress=False, precision="fp32", resume=True)  # accepted
+    with pytest.raises(BlurlibError, match="checkpoint.pt: checkpoint of model I.*another --run-dir"):
+        train(synthetic, run, model_name="II", profile=p, progress=False, resume=True)
+    with pytest.raises(BlurlibError, match="another --run-dir"):
+        train(synthetic, run, model_name="I", profile=p.replace(iterations=5), progress=False, resume=True)
+
+
 def test_fusion_ds_trains_with_side_losses(synthetic, tmp_path):
     run = train(synthetic, tmp_path / "ds", model_name="fusion_ds", profile=TINY.replace(iterations=2),
                 progress=False)
