@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from blurlib.errors import BlurlibError
+from blurlib.io import MAX_PIXELS
 
 
 def _data_args(p: argparse.ArgumentParser) -> None:
@@ -58,15 +59,16 @@ def cmd_train(args) -> int:
 
 def cmd_predict(args) -> int:
     from blurlib import checkpoint
-    from blurlib.predict import predict_files
+    from blurlib.predict import predict_folder
 
     model, ckpt = checkpoint.load_model(args.checkpoint or default_checkpoint())
-    n = 0
-    for out in predict_files(model, args.images, args.out, with_overlay=args.overlay, size=args.size or None,
-                             convention=ckpt["convention"], device=args.device, precision=args.precision):
-        print(out)
-        n += 1
-    return 0 if n else 2
+    report = predict_folder(model, args.images, args.out, with_overlay=args.overlay, size=args.size or None,
+                            convention=ckpt["convention"], device=args.device, precision=args.precision,
+                            max_pixels=args.max_pixels)
+    for note in report["notes"]:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"{report['images']} maps in {args.out} ({report['seconds']:.1f} s, {report['images_per_s']:.2f} images/s)")
+    return 0
 
 
 def default_checkpoint() -> Path:
@@ -273,13 +275,15 @@ def build_parser() -> argparse.ArgumentParser:
     tr.set_defaults(func=cmd_train)
 
     pr = sub.add_parser("predict", help="blur maps of images (8-bit PNG, 255 = blurred)")
-    pr.add_argument("images", nargs="+", type=Path)
+    pr.add_argument("images", nargs="+", type=Path, help="image files and/or folders of images")
     pr.add_argument("--checkpoint", type=Path, help="default: the shipped config V model (runs/V_odd/model_fp16.pt)")
     pr.add_argument("-o", "--out", type=Path, required=True)
     pr.add_argument("--size", type=int, default=384, help="input side for the network (0: the image's own size)")
     pr.add_argument("--overlay", action="store_true", help="also write <name>_overlay.png, image and map side by side")
     pr.add_argument("--device")
     pr.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32"))
+    pr.add_argument("--max-pixels", type=int, default=MAX_PIXELS,
+                    help=f"refuse larger images before decoding them (default {MAX_PIXELS:,})")
     pr.set_defaults(func=cmd_predict)
 
     ev = sub.add_parser("evaluate", help="score a folder of maps against the benchmark masks")

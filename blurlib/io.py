@@ -7,6 +7,7 @@ result or checkpoint behind: the previous version survives until the new one is 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -15,9 +16,13 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from blurlib.errors import BlurlibError
+
+MAX_PIXELS = 120_000_000  # larger images are refused before decoding (a 100-megapixel camera still passes)
+BYTES_PER_PIXEL = 16  # decoded RGB + float map + its resize + 8-bit map: peak memory of predicting one image
+_ORIENTATION = 0x0112  # EXIF tag; values 5-8 swap width and height
 
 
 @contextlib.contextmanager
@@ -46,10 +51,18 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb"):
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; results are meant to be shared
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(e, OSError) and e.errno in _USER_FIXABLE:
+            kept = f" The previous {path.name} is untouched." if path.exists() else ""
+            raise BlurlibError(f"cannot write {path}: {e.strerror}.{kept} {_USER_FIXABLE[e.errno]}") from e
         raise
+
+
+_USER_FIXABLE = {errno.ENOSPC: "Free disk space and run again (training: add --resume).",
+                 errno.EDQUOT: "Free space in your quota and run again (training: add --resume).",
+                 errno.EACCES: "Choose a writable output folder.", errno.EROFS: "Choose a writable output folder."}
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -82,17 +95,43 @@ def write_png(path: str | os.PathLike, array: np.ndarray) -> None:
         Image.fromarray(array).save(f, format="PNG")
 
 
-def read_rgb(path: str | os.PathLike) -> np.ndarray:
+def read_rgb(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Read an image file as uint8 RGB (H, W, 3), whatever its mode (grey, RGBA, palette, CMYK, 16-bit).
 
-    Raises :class:`BlurlibError` naming the file when it is not an image or is truncated.
+    The EXIF orientation is applied, so the array is the picture as a viewer shows it. Raises
+    :class:`BlurlibError` naming the file when it is not an image, is truncated, or has more than ``max_pixels``.
     """
-    with _open_image(path) as im:
+    return read_rgb_noted(path, max_pixels)[0]
+
+
+def read_rgb_noted(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> tuple[np.ndarray, str | None]:
+    """:func:`read_rgb` and a note saying what was converted (None when the file was plain 8-bit RGB).
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "cmyk.jpg"
+    >>> Image.new("CMYK", (5, 4), (0, 255, 0, 0)).save(p)
+    >>> a, note = read_rgb_noted(p)
+    >>> a.shape, note
+    ((4, 5, 3), 'CMYK converted to RGB')
+    """
+    notes = []
+    with _open_image(path, max_pixels=max_pixels) as im:
+        if im.getexif().get(_ORIENTATION, 1) != 1:
+            notes.append(f"EXIF orientation {im.getexif()[_ORIENTATION]} applied")
+            im = ImageOps.exif_transpose(im)
         if im.mode in ("I;16", "I;16B", "I;16L", "I"):
             a = np.asarray(im, dtype=np.float64)
-            a = np.clip(a / (65535.0 if a.max() > 255 else 255.0) * 255.0, 0, 255).astype(np.uint8)
-            return np.repeat(a[..., None], 3, axis=2)
-        return np.asarray(im.convert("RGB"))
+            wide = a.max() > 255
+            a = np.clip(a / (65535.0 if wide else 255.0) * 255.0, 0, 255).astype(np.uint8)
+            notes.append(f"{im.mode} grey {'scaled 65535 -> 255' if wide else 'read as 8 bits'}, repeated to RGB")
+            return np.repeat(a[..., None], 3, axis=2), "; ".join(notes)
+        if im.mode != "RGB":
+            notes.append(f"{_MODE_NAMES.get(im.mode, im.mode)} converted to RGB")
+        return np.asarray(im.convert("RGB")), "; ".join(notes) or None
+
+
+_MODE_NAMES = {"L": "grey", "LA": "grey+alpha (alpha dropped)", "RGBA": "RGBA (alpha dropped)", "P": "palette",
+               "PA": "palette+alpha (alpha dropped)", "1": "1-bit", "CMYK": "CMYK", "YCbCr": "YCbCr"}
 
 
 def read_grey(path: str | os.PathLike) -> np.ndarray:
@@ -110,31 +149,45 @@ def read_grey(path: str | os.PathLike) -> np.ndarray:
     return a
 
 
-def image_size(path: str | os.PathLike) -> tuple[int, int]:
-    """(height, width) of an image file, read from its header only."""
-    with _open_image(path, load=False) as im:
-        return im.height, im.width
+def image_size(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> tuple[int, int]:
+    """(height, width) of an image file as a viewer shows it (EXIF orientation applied), from its header only."""
+    with _open_image(path, load=False, max_pixels=max_pixels) as im:
+        h, w = im.height, im.width
+        return (w, h) if im.getexif().get(_ORIENTATION, 1) in (5, 6, 7, 8) else (h, w)
 
 
 @contextlib.contextmanager
-def _open_image(path, load: bool = True):
+def _open_image(path, load: bool = True, max_pixels: int = MAX_PIXELS):
     path = Path(path)
+    pillow_limit = Image.MAX_IMAGE_PIXELS
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(path)
-            if load:
-                im.load()
+        Image.MAX_IMAGE_PIXELS = None  # our own limit below says what the image would need
+        im = Image.open(path)
+        if im.width * im.height > max_pixels:
+            im.close()
+            raise _too_large(path, im.width, im.height, max_pixels)
+        if load:
+            im.load()
     except FileNotFoundError as e:
         raise BlurlibError(f"{path}: no such file.") from e
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+    except UnidentifiedImageError as e:
         raise BlurlibError(f"{path}: not a readable image ({e}). Replace it with a valid JPEG or PNG.") from e
     except (OSError, SyntaxError, ValueError) as e:
         raise BlurlibError(f"{path}: truncated or corrupt image ({e}). Re-download or replace the file.") from e
+    finally:
+        Image.MAX_IMAGE_PIXELS = pillow_limit
     try:
         yield im
     finally:
         im.close()
+
+
+def _too_large(path: Path, w: int, h: int, max_pixels: int) -> BlurlibError:
+    need = w * h * BYTES_PER_PIXEL / 2**30
+    return BlurlibError(
+        f"{path}: {w}x{h} image ({w * h / 1e6:.0f} Mpx) would need about {need:.1f} GiB of memory; blurlib refuses "
+        f"images over {max_pixels / 1e6:.0f} Mpx. Downscale it (the network sees 384x384 anyway) or raise the limit "
+        f"with --max-pixels {w * h}.")
 
 
 def read_map(path: str | os.PathLike) -> np.ndarray:

@@ -7,6 +7,7 @@ On CPU, bf16 autocast is used when the processor has native bf16 (AVX512-BF16 or
 from __future__ import annotations
 
 import contextlib
+import os
 import platform
 
 import torch
@@ -41,6 +42,16 @@ def autocast(device: torch.device, precision: str):
     if precision == "bf16":
         return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
+
+
+def free_memory(device: torch.device) -> int:
+    """Bytes the device can still allocate: free GPU memory on CUDA, available RAM (Linux) on CPU."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not Linux: no reliable figure, do not refuse
+        return 1 << 62
 
 
 def describe(device: torch.device) -> str:

@@ -40,12 +40,19 @@ def main(argv: list[str] | None = None) -> int:
     if not notebooks:
         print("no notebooks to run", file=sys.stderr)
         return 2
+    declared = {nb: pm.inspect_notebook(str(nb)) for nb in notebooks}
+    unknown = sorted(set(params) - set().union(*declared.values()))
+    if unknown:
+        known = sorted(set().union(*declared.values()))
+        print(f"unknown parameter(s) {', '.join(unknown)}: the notebooks take {', '.join(known)}.", file=sys.stderr)
+        return 2
     args.out.mkdir(parents=True, exist_ok=True)
     (REPO / "figures").mkdir(exist_ok=True)
     for nb in tqdm(notebooks, desc="notebooks", unit="nb"):
         t0 = time.perf_counter()
         try:
-            pm.execute_notebook(nb, args.out / nb.name, parameters=params, cwd=str(REPO), progress_bar=False,
+            mine = {k: v for k, v in params.items() if k in declared[nb]}  # a notebook gets the parameters it declares
+            pm.execute_notebook(nb, args.out / nb.name, parameters=mine, cwd=str(REPO), progress_bar=False,
                                 execution_timeout=args.cell_timeout, kernel_name="python3")
         except pm.PapermillExecutionError as e:
             print(f"\nnotebook {nb.relative_to(REPO)} failed in cell {e.exec_count}: {e.ename}: {e.evalue}\n"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import struct
 import threading
+import zlib
 from pathlib import Path
 
 import pytest
@@ -57,3 +59,15 @@ def http_server(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def huge_png(tmp_path) -> Path:
+    """``huge.png``: a PNG whose header declares 20,000 x 20,000 RGB, with one tiny IDAT (a few hundred bytes)."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    path = tmp_path / "huge.png"
+    ihdr = struct.pack(">IIBBBBB", 20_000, 20_000, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 16))
+                     + chunk(b"IEND", b""))
+    return path

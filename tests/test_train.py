@@ -101,6 +101,29 @@ def test_resume_checks_the_settings_and_accepts_older_checkpoints(synthetic, tmp
         train(synthetic, run, model_name="I", profile=p.replace(iterations=5), progress=False, resume=True)
 
 
+def test_disk_full_while_checkpointing_keeps_the_previous_checkpoint(synthetic, tmp_path, monkeypatch):
+    import errno
+
+    real_save, calls = checkpoint.torch.save, []
+
+    def fill_the_disk_on_the_second_checkpoint(obj, f, *a, **k):
+        calls.append(obj["iteration"])
+        if len(calls) == 1:
+            return real_save(obj, f, *a, **k)
+        f.write(b"PK half a checkpoint")
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(checkpoint.torch, "save", fill_the_disk_on_the_second_checkpoint)
+    run = tmp_path / "run"
+    with pytest.raises(BlurlibError, match="checkpoint.pt: No space left on device. The previous checkpoint.pt is "
+                                           "untouched. Free disk space and run again .training: add --resume"):
+        train(synthetic, run, model_name="I", profile=TINY, progress=False, precision="fp32")
+    monkeypatch.setattr(checkpoint.torch, "save", real_save)
+    assert calls == [3, 6] and checkpoint.read(run / "checkpoint.pt")["iteration"] == 3
+    assert not [f for f in run.iterdir() if f.name.endswith(".tmp")]
+    train(synthetic, run, model_name="I", profile=TINY, progress=False, precision="fp32", resume=True)
+    assert checkpoint.read(run / "model.pt")["iteration"] == 6
+
+
 def test_fusion_ds_trains_with_side_losses(synthetic, tmp_path):
     run = train(synthetic, tmp_path / "ds", model_name="fusion_ds", profile=TINY.replace(iterations=2),
                 progress=False)
