@@ -13,6 +13,9 @@ from pathlib import Path
 from blurlib.errors import BlurlibError
 from blurlib.io import MAX_PIXELS
 
+SPLIT_HELP = ("odd (D_o), even (D_e), all, train (=odd), test (=even); defocus604 / defocus100 (the later 604/100 "
+              "defocus split); moredata-train-K / moredata-test-K (more-data trial K = 0, 1, ...)")
+
 
 def _data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", default="auto", help="auto (CUHK if found, else synthetic), cuhk, synthetic")
@@ -265,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--profile", default="smoke")
     tr.add_argument("--iterations", type=int, help="override the profile's iteration count")
     tr.add_argument("--weights", default="hed", help="hed, imagenet, scratch or a weight file")
-    tr.add_argument("--split", default="train", help="odd (D_o), even (D_e), all, train (=odd), test (=even)")
+    tr.add_argument("--split", default="train", help=SPLIT_HELP)
     tr.add_argument("--category", choices=("motion", "defocus"))
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--device")
@@ -293,7 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "maps/ into it); data from --source/--root")
     ev.add_argument("--size", type=int, help="with --run: test input side (default: the run's training size)")
     _data_args(ev)
-    ev.add_argument("--split", default="test")
+    ev.add_argument("--split", default="test", help=SPLIT_HELP)
     ev.add_argument("--category", choices=("motion", "defocus"))
     ev.add_argument("--protocol", default="paper", choices=("paper", "pooled"))
     ev.add_argument("--invert", action="store_true", help="maps are sharpness maps (255 = sharp), e.g. HiFST's")

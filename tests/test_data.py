@@ -82,6 +82,29 @@ def test_unknown_split_or_category_is_refused(synthetic, split, category):
         synthetic.select(split, category)
 
 
+def test_more_data_trials_move_most_of_d_e_into_training(synthetic):
+    names = lambda split: {p.name for p in synthetic.select(split)}  # noqa: E731
+    even, odd = names("even"), names("odd")
+    for k in (0, 1):
+        train, test = names(f"moredata-train-{k}"), names(f"moredata-test-{k}")
+        assert not train & test and train | test == odd | even and odd <= train and test <= even
+        assert len(train - odd) == round(0.8 * len(even))
+    assert names("moredata-test-0") == names("moredata-test-0") != names("moredata-test-1")
+    with pytest.raises(BlurlibError, match=r"unknown split 'moredata-test-x'.*\(K = 0, 1, ...\)"):
+        synthetic.select("moredata-test-x")
+
+
+@pytest.mark.cuhk
+def test_later_defocus_split_and_more_data_on_cuhk(cuhk):
+    bench = scan(cuhk, allow_partial=True, verify=False)
+    train, test = bench.select("defocus604"), bench.select("defocus100")
+    assert (len(train), len(test)) == (604, 100) and {p.category for p in train + test} == {"defocus"}
+    assert not {p.name for p in train} & {p.name for p in test}
+    assert "out_of_focus0037" in {p.name for p in test}
+    assert (len(bench.select("moredata-train-0")), len(bench.select("moredata-test-0"))) == (353 + 282, 71)
+    assert len(bench.select_masks("moredata-test-0")) == 71  # drawn from the images present
+
+
 def test_pair_loads_image_and_boolean_mask(synthetic):
     image, mask = synthetic.pairs[0].load()
     assert image.dtype == np.uint8 and image.shape == (64, 64, 3)

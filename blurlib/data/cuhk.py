@@ -28,8 +28,18 @@ from blurlib.io import file_sha256, image_size, read_grey, read_rgb
 CATEGORIES = {"motion": "motion", "defocus": "out_of_focus"}
 """Category name -> file-name prefix."""
 
-SPLITS = ("odd", "even", "all", "train", "test")
-"""``odd`` = D_o, ``even`` = D_e; ``train``/``test`` are the paper's default roles (D_o / D_e)."""
+SPLITS = ("odd", "even", "all", "train", "test", "defocus604", "defocus100", "moredata-train-K", "moredata-test-K")
+"""``odd`` = D_o, ``even`` = D_e; ``train``/``test`` are the paper's default roles (D_o / D_e).
+
+``defocus604``/``defocus100``: the later defocus-detection split (604 train / 100 test defocus images, the test list
+of D-DFFNet's public ``split.txt``, shipped as ``defocus_test100.txt``). ``moredata-train-K``/``moredata-test-K``
+(K = 0, 1, ...): the CVPR version's more-data experiment scaled to the images present: trial K moves a random
+:data:`MOREDATA_FRACTION` of D_e (seeded with K, drawn from the sorted names present) into training with D_o and
+tests on the rest of D_e (the paper: 400 of 500, 5 trials).
+"""
+
+MOREDATA_FRACTION = 0.8
+_MOREDATA = re.compile(r"^moredata-(train|test)-(\d+)$")
 
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
 _NAME = re.compile(r"^(motion|out_of_focus)(\d{4})$")
@@ -87,11 +97,27 @@ class Benchmark:
 
     def select(self, split: str = "all", category: str | None = None) -> list[Pair]:
         """Pairs (with images) in ``split`` (see :data:`SPLITS`) and ``category`` (``motion``/``defocus``/None)."""
-        return [p for p in self.pairs if _in(p, split, category)]
+        moved = self._moved(split)
+        return [p for p in self.pairs if _in(p, split, category, moved)]
 
     def select_masks(self, split: str = "all", category: str | None = None) -> list[Pair]:
-        """Like :meth:`select`, but also the pairs whose image is missing (enough to score precomputed maps)."""
-        return sorted((p for p in self.pairs + self.missing if _in(p, split, category)), key=lambda p: p.name)
+        """Like :meth:`select`, but also the pairs whose image is missing (enough to score precomputed maps).
+
+        A more-data split is drawn from the images present only, so its masks are those of :meth:`select`.
+        """
+        moved = self._moved(split)
+        pool = self.pairs if moved is not None else self.pairs + self.missing
+        return sorted((p for p in pool if _in(p, split, category, moved)), key=lambda p: p.name)
+
+    def _moved(self, split: str) -> frozenset[str] | None:
+        """For ``moredata-*-K``: the names of D_e moved into training in trial K; else None."""
+        check_split(split)
+        m = _MOREDATA.match(split)
+        if not m:
+            return None
+        even = sorted(p.name for p in self.pairs if p.parity == "even")
+        rng = np.random.default_rng(int(m.group(2)))
+        return frozenset(rng.choice(even, size=round(MOREDATA_FRACTION * len(even)), replace=False).tolist())
 
     @property
     def complete(self) -> bool:
@@ -127,19 +153,30 @@ class Benchmark:
         }
 
 
-def _in(p: Pair, split: str, category: str | None) -> bool:
-    check_split(split)
+def _in(p: Pair, split: str, category: str | None, moved: frozenset[str] | None = None) -> bool:
     if category is not None:
         check_category(category)
         if p.category != category:
             return False
+    if split in ("defocus604", "defocus100"):
+        return p.category == "defocus" and (p.name in later_test_names()) == (split == "defocus100")
+    if moved is not None:  # a more-data trial
+        in_train = p.parity == "odd" or p.name in moved
+        return in_train if split.startswith("moredata-train") else not in_train
     parity = {"train": "odd", "test": "even"}.get(split, split)
     return parity == "all" or p.parity == parity
 
 
 def check_split(split: str) -> None:
-    if split not in SPLITS:
-        raise BlurlibError(f"unknown split {split!r}: use one of {', '.join(SPLITS)}.")
+    if split not in SPLITS and not _MOREDATA.match(split):
+        raise BlurlibError(f"unknown split {split!r}: use one of {', '.join(SPLITS)} (K = 0, 1, ...).")
+
+
+@cache
+def later_test_names() -> frozenset[str]:
+    """The 100 defocus test images of the later 604/100 split (D-DFFNet's ``split.txt``)."""
+    text = resources.files("blurlib.data").joinpath("defocus_test100.txt").read_text()
+    return frozenset(line.strip() for line in text.splitlines() if line.strip())
 
 
 def check_category(category: str) -> None:
