@@ -69,11 +69,12 @@ def describe(run_dir: Path, run: dict) -> str:
 
 def run_result(bench: Benchmark, profile: Profile, model: str = "V", train_split: str = "odd",
                test_split: str = "even", weights: str = "hed", loss: str | None = None, tag: str = "",
-               progress: bool = False) -> RunResult:
-    """The committed run ``runs/<model>_<train_split><tag>`` if present; else trained and scored now."""
+               progress: bool = False, use_committed: bool = True) -> RunResult:
+    """The committed run ``runs/<model>_<train_split><tag>`` if present (and ``use_committed``); else trained with
+    ``profile`` and scored now."""
     name = f"{model}_{train_split}{tag}"
     committed = RUNS / name
-    if (committed / "metrics.json").is_file() and (committed / "run.json").is_file():
+    if use_committed and (committed / "metrics.json").is_file() and (committed / "run.json").is_file():
         run = _read(committed / "run.json")
         return RunResult(committed, run, _read(committed / "metrics.json"), describe(committed, run),
                          f"committed: {profile_name(run)}, {_data_word(run['data'])}")

@@ -1,0 +1,39 @@
+"""The more-data trials and the later defocus split: fair comparisons, built from real (tiny) runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from blurlib import profiles
+from blurlib.errors import BlurlibError
+from blurlib.later_split import later_split_runs, later_split_table
+from blurlib.moredata import mean_std, more_data_trials
+from blurlib.runs import RunResult
+
+TINY = profiles.get("smoke").replace(size=32, iterations=2, max_images=0)
+
+
+def test_more_data_trials_compare_on_the_same_test_images(synthetic, tmp_path, monkeypatch):
+    monkeypatch.setenv("BLURLIB_HOME", str(tmp_path))
+    trials = more_data_trials(synthetic, TINY, trials=2)
+    assert list(trials.index) == [0, 1]
+    assert (trials["test images"] == 1).all() and (trials["train images"] == 11).all()  # 6 of D_e: 5 moved
+    for col in ("ODS (D_o only)", "AP (D_o + moved)"):
+        assert trials[col].between(0, 1).all()
+    assert trials["runs"].str.contains("now: smoke").all()
+    summary = mean_std(trials)
+    assert list(summary.index) == ["D_o only", "D_o + moved"]
+    assert summary.loc["D_o only", "ODS mean"] == pytest.approx(trials["ODS (D_o only)"].mean())
+
+
+def test_later_split_needs_the_cuhk_defocus_images(synthetic):
+    with pytest.raises(BlurlibError, match="none of the 100 test images of the later defocus split"):
+        later_split_runs(synthetic, TINY)
+
+
+def test_later_split_table_labels_published_rows():
+    m = {"mae": 0.1, "fbeta_max": 0.8, "fbeta_adaptive": 0.7, "ods": 0.85, "ap": 0.9, "n_images": 100}
+    r = RunResult(None, {}, {"ours": {"pooled": m}}, "", "committed: cpu-short, partial CUHK")
+    t = later_split_table({"V": r})
+    assert t.loc["DBM config V", "MAE"] == 0.1 and t.loc["DBM config V", "source"].startswith("ours")
+    assert t.loc["D-DFFNet (ICME 2023)", "MAE"] == 0.036 and t.loc["D-DFFNet (ICME 2023)", "source"] == "published"
