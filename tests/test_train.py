@@ -88,6 +88,34 @@ def test_resume_after_a_kill_gives_the_same_weights(synthetic, tmp_path, monkeyp
     assert log == list(range(1, 7))
 
 
+@pytest.fixture(scope="module")
+def uninterrupted(synthetic, tmp_path_factory):
+    run = train(synthetic, tmp_path_factory.mktemp("full"), model_name="I", profile=TINY, progress=False,
+                precision="fp32")
+    return checkpoint.read(run / "model.pt")["state_dict"]
+
+
+@pytest.mark.parametrize("killed_at", range(TINY.iterations))  # every iteration, so any random kill is covered
+def test_kill_at_any_iteration_then_resume_is_bitwise_identical(synthetic, tmp_path, monkeypatch, uninterrupted,
+                                                                 killed_at):
+    """Killed while computing iteration ``killed_at`` (between checkpoints or not), resumed with --resume."""
+    import blurlib.train as t
+
+    real = t.batch_indices
+
+    def die_at(n, batch, seed, it):
+        if it == killed_at:
+            raise KeyboardInterrupt
+        return real(n, batch, seed, it)
+    monkeypatch.setattr(t, "batch_indices", die_at)
+    with pytest.raises(KeyboardInterrupt):
+        train(synthetic, tmp_path, model_name="I", profile=TINY, progress=False, precision="fp32")
+    monkeypatch.setattr(t, "batch_indices", real)
+    train(synthetic, tmp_path, model_name="I", profile=TINY, progress=False, precision="fp32", resume=True)
+    resumed = checkpoint.read(tmp_path / "model.pt")["state_dict"]
+    assert all(torch.equal(uninterrupted[k], resumed[k]) for k in uninterrupted)
+
+
 def test_resume_checks_the_settings_and_accepts_older_checkpoints(synthetic, tmp_path):
     run, p = tmp_path / "run", TINY.replace(iterations=3, max_images=0)  # 0: the default of max_images
     train(synthetic, run, model_name="I", profile=p, progress=False, precision="fp32")
