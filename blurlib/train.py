@@ -135,7 +135,8 @@ def train(bench: Benchmark, run_dir: str | Path, *, model_name: str = "V", profi
         with runtime.autocast(dev, prec):
             loss = model_loss(model, x, y, profile.loss)
         if not math.isfinite(loss.item()):
-            raise FloatingPointError(f"loss became {loss.item()} at iteration {it}; lower base_lr")
+            raise BlurlibError(f"{run_dir}: the loss became {loss.item()} at iteration {it + 1}; the last checkpoint "
+                               "is kept. Lower the profile's base_lr (or resume with --precision fp32).")
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

@@ -152,6 +152,12 @@ def test_disk_full_while_checkpointing_keeps_the_previous_checkpoint(synthetic, 
     assert checkpoint.read(run / "model.pt")["iteration"] == 6
 
 
+def test_diverging_loss_stops_with_a_clear_error(synthetic, tmp_path):
+    with pytest.raises(BlurlibError, match=r"run: the loss became (nan|inf) at iteration \d.*Lower the profile's base_lr"):
+        train(synthetic, tmp_path / "run", model_name="I", profile=TINY.replace(base_lr=1e30), progress=False,
+              precision="fp32")
+
+
 def test_fusion_ds_trains_with_side_losses(synthetic, tmp_path):
     run = train(synthetic, tmp_path / "ds", model_name="fusion_ds", profile=TINY.replace(iterations=2),
                 progress=False)
