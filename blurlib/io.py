@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 import warnings
 from pathlib import Path
 
@@ -116,8 +117,9 @@ def read_rgb_noted(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> tup
     """
     notes = []
     with _open_image(path, max_pixels=max_pixels) as im:
-        if im.getexif().get(_ORIENTATION, 1) != 1:
-            notes.append(f"EXIF orientation {im.getexif()[_ORIENTATION]} applied")
+        orientation = im.getexif().get(_ORIENTATION, 1)
+        if orientation != 1:
+            notes.append(f"EXIF orientation {orientation} applied")
             im = ImageOps.exif_transpose(im)
         if im.mode in ("I;16", "I;16B", "I;16L", "I"):
             a = np.asarray(im, dtype=np.float64)
@@ -156,13 +158,19 @@ def image_size(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> tuple[i
         return (w, h) if im.getexif().get(_ORIENTATION, 1) in (5, 6, 7, 8) else (h, w)
 
 
+_PILLOW_LIMIT_LOCK = threading.Lock()
+
+
 @contextlib.contextmanager
 def _open_image(path, load: bool = True, max_pixels: int = MAX_PIXELS):
     path = Path(path)
-    pillow_limit = Image.MAX_IMAGE_PIXELS
     try:
-        Image.MAX_IMAGE_PIXELS = None  # our own limit below says what the image would need
-        im = Image.open(path)
+        with _PILLOW_LIMIT_LOCK:  # predict decodes in a thread: set and restore Pillow's global limit one at a time
+            pillow_limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # our limit says what it would need
+            try:
+                im = Image.open(path)
+            finally:
+                Image.MAX_IMAGE_PIXELS = pillow_limit
         if im.width * im.height > max_pixels:
             im.close()
             raise _too_large(path, im.width, im.height, max_pixels)
@@ -174,8 +182,6 @@ def _open_image(path, load: bool = True, max_pixels: int = MAX_PIXELS):
         raise BlurlibError(f"{path}: not a readable image ({e}). Replace it with a valid JPEG or PNG.") from e
     except (OSError, SyntaxError, ValueError) as e:
         raise BlurlibError(f"{path}: truncated or corrupt image ({e}). Re-download or replace the file.") from e
-    finally:
-        Image.MAX_IMAGE_PIXELS = pillow_limit
     try:
         yield im
     finally:
