@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from blurlib import runtime
-from blurlib.models import build
+from blurlib.models import CONFIGS, build
 from blurlib.provenance import provenance
 from blurlib.train import model_loss
 
@@ -41,6 +41,19 @@ def _inference(model, x, device, precision):
     def run():
         with torch.inference_mode(), runtime.autocast(device, precision):
             torch.sigmoid(model(x).float())
+    return run
+
+
+def _int8_inference(model, x, size):
+    """Timing does not depend on the weights or the scales: calibrated on one synthetic image."""
+    from blurlib.data.synthetic import make_sample
+    from blurlib.quantize import calibrate, int8_model
+
+    q = int8_model(model.eval(), calibrate(model.eval(), [make_sample(1, size, seed=0)[1]], size=size))
+
+    def run():
+        with torch.inference_mode():
+            torch.sigmoid(q(x))
     return run
 
 
@@ -87,6 +100,9 @@ def run_bench(models=("V",), size: int = 384, batch_size: int = 3, repeats: int 
     for name in models:
         r = {"inference_s": _median_seconds(_inference(build(name), x1, dev, prec), repeats, warmup, dev)}
         r["inference_ratio"] = r["inference_s"] / ref["inference_s"]
+        if dev.type == "cpu" and name in CONFIGS:
+            r["int8_inference_s"] = _median_seconds(_int8_inference(build(name), x1, size), repeats, warmup, dev)
+            r["int8_inference_ratio"] = r["int8_inference_s"] / ref["inference_s"]
         if train:
             r["train_step_s"] = _median_seconds(_train_step(build(name), xb, yb, dev, prec), repeats, warmup, dev)
             r["train_ratio"] = r["train_step_s"] / ref["train_step_s"]
@@ -118,7 +134,8 @@ def runtime_table(image, repeats: int = 3, checkpoint_path=None, device: str | N
     """Table VI analogue: median seconds per 384² image for each baseline and for DBM (config V), in one run.
 
     ``image``: uint8 RGB (384, 384, 3). DBM is timed end to end (preprocessing, forward, sigmoid) with the weights of
-    ``checkpoint_path`` if given (timing does not depend on them), once in fp32 and once with the automatic precision.
+    ``checkpoint_path`` if given (timing does not depend on them), in fp32, with the automatic precision and, on CPU,
+    in int8 (:mod:`blurlib.quantize`).
     """
     from blurlib.baselines import METHODS
     from blurlib.predict import predict_map
@@ -130,9 +147,33 @@ def runtime_table(image, repeats: int = 3, checkpoint_path=None, device: str | N
     if checkpoint_path is not None:
         from blurlib.checkpoint import load_model
         model = load_model(checkpoint_path, expect="V")[0]
-    for prec in ("fp32", runtime.resolve_precision("auto", dev)):
-        label = f"DBM ({dev.type}, {prec})"
-        seconds[label] = _median_seconds(lambda p=prec: predict_map(model, image, size=None, device=dev, precision=p),
-                                         repeats, 1, dev)
+    models = {prec: model for prec in ("fp32", runtime.resolve_precision("auto", dev))}
+    if dev.type == "cpu":
+        from blurlib.quantize import calibrate, int8_model
+        models["int8"] = int8_model(model, calibrate(model, [image]))
+    for prec, m in models.items():
+        seconds[f"DBM ({dev.type}, {prec})"] = _median_seconds(
+            lambda m=m, p=prec: predict_map(m, image, size=None, device=dev, precision=p), repeats, 1, dev)
     return {"seconds_per_image": {k: round(v, 4) for k, v in seconds.items()}, "device": runtime.describe(dev),
             "size": list(image.shape[:2]), "repeats": repeats, "provenance": provenance()}
+
+
+def precision_accuracy(checkpoint_path, pairs, size: int = 384, precisions: tuple[str, ...] | None = None) -> dict:
+    """The metrics of one checkpoint (config I–V) computed in each of ``precisions`` (default: the automatic
+    precision of the CPU, then int8) on the same test ``pairs``, paper protocol, all on CPU:
+    ``{"<precision>": {ods, ois, ap, …}, "ods_change": {"<precision>": ods - ods of the first}}``.
+    int8 needs the calibration beside the checkpoint (``blurlib quantize``); a speed-up must not change ODS by more
+    than 0.002 (issue goal)."""
+    from blurlib import checkpoint, metrics
+    from blurlib.evaluate import count, model_maps
+    from blurlib.quantize import load_int8
+
+    precisions = precisions or (runtime.resolve_precision("auto", torch.device("cpu")), "int8")
+    model, ckpt = checkpoint.load_model(checkpoint_path)
+    out = {"checkpoint": str(checkpoint_path), "test_images": len(pairs), "size": size, "precisions": list(precisions)}
+    for prec in precisions:
+        m = load_int8(model, checkpoint_path) if prec == "int8" else model
+        out[prec] = metrics.summarize(count(pairs, model_maps(m, ckpt["convention"], size, prec, "cpu")), "paper")
+    out["ods_change"] = {p: round(out[p]["ods"] - out[precisions[0]]["ods"], 5) for p in precisions[1:]}
+    out["provenance"] = provenance()
+    return out

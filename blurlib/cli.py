@@ -50,7 +50,7 @@ def cmd_train(args) -> int:
     from blurlib import profiles
     from blurlib.train import train
 
-    profile = profiles.get(args.profile).replace(iterations=args.iterations)
+    profile = profiles.get(args.profile).replace(iterations=args.iterations, loss=args.loss)
     bench = _open(args, profile)
     print(f"data: {bench.description}", file=sys.stderr)
     run = train(bench, args.run_dir, model_name=args.model, profile=profile, weights=args.weights,
@@ -64,13 +64,37 @@ def cmd_predict(args) -> int:
     from blurlib import checkpoint
     from blurlib.predict import predict_folder
 
-    model, ckpt = checkpoint.load_model(args.checkpoint or default_checkpoint())
+    path = args.checkpoint or default_checkpoint()
+    model, ckpt = checkpoint.load_model(path)
+    if args.precision == "int8":
+        from blurlib.quantize import load_int8
+        model = load_int8(model, path)
     report = predict_folder(model, args.images, args.out, with_overlay=args.overlay, size=args.size or None,
                             convention=ckpt["convention"], device=args.device, precision=args.precision,
                             max_pixels=args.max_pixels)
     for note in report["notes"]:
         print(f"note: {note}", file=sys.stderr)
     print(f"{report['images']} maps in {args.out} ({report['seconds']:.1f} s, {report['images_per_s']:.2f} images/s)")
+    return 0
+
+
+def cmd_quantize(args) -> int:
+    import random
+
+    from blurlib import checkpoint
+    from blurlib.io import write_json
+    from blurlib.provenance import provenance
+    from blurlib.quantize import calibrate, calibration_path
+
+    path = args.checkpoint or default_checkpoint()
+    model, ckpt = checkpoint.load_model(path)
+    bench, pairs = _split_pairs(args)
+    chosen = sorted(random.Random(args.seed).sample(pairs, min(args.images, len(pairs))), key=lambda p: p.name)
+    calib = calibrate(model, (p.load()[0] for p in chosen), convention=ckpt["convention"], size=args.size)
+    calib |= {"checkpoint": path.name, "data": bench.description, "split": args.split, "seed": args.seed,
+              "names": [p.name for p in chosen], "provenance": provenance(["blurlib", *sys.argv[1:]])}
+    write_json(calibration_path(path), calib)
+    print(calibration_path(path))
     return 0
 
 
@@ -131,6 +155,11 @@ def cmd_bench(args) -> int:
 
     report = run_bench(args.models, size=args.size, batch_size=args.batch_size, repeats=args.repeats,
                        device=args.device, precision=args.precision, train=not args.no_train)
+    if args.accuracy:
+        from blurlib.bench import precision_accuracy
+
+        pairs = _split_pairs(args)[1]
+        report["accuracy"] = precision_accuracy(args.checkpoint or default_checkpoint(), pairs, size=args.size)
     if args.baselines:
         from blurlib.bench import runtime_table
         from blurlib.data.synthetic import make_sample
@@ -149,10 +178,17 @@ def cmd_bench(args) -> int:
               + (f", train step {ref['train_step_s']:.4f} s" if "train_step_s" in ref else ""))
         for name, r in report["models"].items():
             print(f"{name:10s} inference {r['inference_s']:.4f} s (x{r['inference_ratio']:.2f})"
+                  + (f", int8 {r['int8_inference_s']:.4f} s (x{r['int8_inference_ratio']:.2f})"
+                     if "int8_inference_s" in r else "")
                   + (f"  train step {r['train_step_s']:.4f} s (x{r['train_ratio']:.2f}, "
                      f"10k iterations {r['paper_recipe_hours']:.2f} h)" if "train_step_s" in r else ""))
         for name, sec in report.get("table6", {}).get("seconds_per_image", {}).items():
             print(f"Table VI  {name:24s} {sec:.4f} s per 384x384 image")
+        if "accuracy" in report:
+            a = report["accuracy"]
+            print(f"ODS on {a['test_images']} test images at {a['size']}x{a['size']}: "
+                  + ", ".join(f"{p} {a[p]['ods']:.4f}" for p in a["precisions"])
+                  + "; change " + ", ".join(f"{p} {d:+.4f}" for p, d in a["ods_change"].items()))
     return 0
 
 
@@ -252,6 +288,7 @@ def cmd_baselines(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from blurlib.models import MODELS
+    from blurlib.profiles import LOSSES
 
     parser = argparse.ArgumentParser(prog="blurlib", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -267,6 +304,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--model", default="V", choices=MODELS)
     tr.add_argument("--profile", default="smoke")
     tr.add_argument("--iterations", type=int, help="override the profile's iteration count")
+    tr.add_argument("--loss", choices=LOSSES, help="override the profile's loss (cross_entropy; fidelity: the paper's "
+                    "alternative, Table IV)")
     tr.add_argument("--weights", default="hed", help="hed, imagenet, scratch or a weight file")
     tr.add_argument("--split", default="train", help=SPLIT_HELP)
     tr.add_argument("--category", choices=("motion", "defocus"))
@@ -284,7 +323,9 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--size", type=int, default=384, help="input side for the network (0: the image's own size)")
     pr.add_argument("--overlay", action="store_true", help="also write <name>_overlay.png, image and map side by side")
     pr.add_argument("--device")
-    pr.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32"))
+    pr.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32", "int8"),
+                    help="auto: bf16 where the device has it, else fp32; int8: CPU, configs I-V, needs the "
+                         "calibration made by `blurlib quantize`")
     pr.add_argument("--max-pixels", type=int, default=MAX_PIXELS,
                     help=f"refuse larger images before decoding them (default {MAX_PIXELS:,})")
     pr.set_defaults(func=cmd_predict)
@@ -314,10 +355,26 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32"))
     be.add_argument("--no-train", action="store_true", help="inference only")
     be.add_argument("--baselines", action="store_true", help="also time every hand-crafted baseline (Table VI)")
-    be.add_argument("--checkpoint", type=Path, help="with --baselines: the config V weights DBM is timed with")
+    be.add_argument("--checkpoint", type=Path, help="with --baselines: the config V weights DBM is timed with; "
+                    "with --accuracy: the model scored (default: the shipped model)")
+    be.add_argument("--accuracy", action="store_true",
+                    help="also score the model in bf16 and int8 on --split of the data (the ODS change of int8)")
+    _data_args(be)
+    be.add_argument("--split", default="test", help=SPLIT_HELP)
+    be.add_argument("--category", choices=("motion", "defocus"))
     be.add_argument("--out", type=Path, help="also write the JSON report here")
     be.add_argument("--json", action="store_true")
     be.set_defaults(func=cmd_bench)
+
+    qu = sub.add_parser("quantize", help="calibrate int8 inference (CPU) for a config I-V checkpoint")
+    qu.add_argument("--checkpoint", type=Path, help="default: the shipped config V model (runs/V_odd/model_fp16.pt)")
+    _data_args(qu)
+    qu.add_argument("--split", default="train", help="images the activation scales are observed on; " + SPLIT_HELP)
+    qu.add_argument("--category", choices=("motion", "defocus"))
+    qu.add_argument("--images", type=int, default=32, help="how many images (a seeded sample of the split)")
+    qu.add_argument("--seed", type=int, default=0)
+    qu.add_argument("--size", type=int, default=384, help="input side the images are resized to")
+    qu.set_defaults(func=cmd_quantize)
 
     pu = sub.add_parser("publish", help="copy a finished run's small result files into the repository (runs/NAME)")
     pu.add_argument("run", type=Path)

@@ -64,11 +64,13 @@ def read_pr_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return df["recall"].to_numpy(), df["precision"].to_numpy()
 
 
-def model_maps(model, convention: str, size: int | None, precision: str = "auto") -> Callable[[Pair], np.ndarray]:
+def model_maps(model, convention: str, size: int | None, precision: str = "auto",
+               device: str | None = None) -> Callable[[Pair], np.ndarray]:
     """A ``map_of`` predicting each pair's image with ``model`` (input resized to ``size``, map at mask size)."""
     from blurlib.predict import predict_map
 
-    return lambda p: predict_map(model, p.load()[0], size=size, convention=convention, precision=precision)
+    return lambda p: predict_map(model, p.load()[0], size=size, convention=convention, precision=precision,
+                                 device=device)
 
 
 HIFST_DIR = ("baselines", "hifst")  # where the offline benchmark copy keeps the official HiFST maps

@@ -43,15 +43,21 @@ def predict_map(model: torch.nn.Module, image: np.ndarray, *, size: int | None =
     ``size``: side the image is resized to before the forward pass (None: its own size, refused with the memory it
     would need when the device does not have it).
     """
-    dev = runtime.pick_device(str(device) if device is not None else None)
-    prec = runtime.resolve_precision(precision, dev)
+    int8 = getattr(model, "is_int8", False)  # a blurlib.quantize model: int8 trunk, CPU, no autocast
+    dev = torch.device("cpu") if int8 and device is None else runtime.pick_device(str(device) if device else None)
+    if precision == "int8" and not int8:
+        raise BlurlibError("precision int8 needs the int8 model: blurlib.quantize.load_int8(model, checkpoint).")
+    if int8 and dev.type != "cpu":
+        raise BlurlibError(f"int8 models run on CPU only, not {dev.type}: use --precision bf16 there.")
+    prec = "fp32" if int8 else runtime.resolve_precision(precision, dev)
     h, w = image.shape[:2]
     if not size and h * w * NET_BYTES_PER_PIXEL > runtime.free_memory(dev):
         raise BlurlibError(f"a {w}x{h} image at its own size needs about {h * w * NET_BYTES_PER_PIXEL / 2**30:.1f} "
                            f"GiB on {dev.type}, more than is free: predict at --size {DEFAULT_SIZE} instead.")
     x = resize_pair(image, None, size)[0] if size else image
     x = normalize(x, convention)[None].to(dev, memory_format=torch.channels_last)
-    model = model.to(dev, memory_format=torch.channels_last)
+    if not int8:
+        model = model.to(dev, memory_format=torch.channels_last)
     with runtime.autocast(dev, prec):
         logits = model(x)
     m = torch.sigmoid(logits.float())[0, 0].cpu().numpy()

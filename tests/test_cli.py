@@ -53,6 +53,18 @@ def test_train_predict_evaluate_round_trip(synthetic, synthetic_root, tmp_path, 
     assert (tmp_path / "pr.csv").read_text().startswith("threshold,precision,recall")
 
 
+def test_train_loss_option_overrides_the_profile(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("BLURLIB_HOME", str(tmp_path))
+    args = ["train", "--source", "synthetic", "--model", "I", "--profile", "smoke", "--iterations", "1",
+            "--loss", "fidelity", "--run-dir", str(tmp_path / "run")]
+    assert main(args) == 0
+    run = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert run["profile"]["loss"] == "fidelity" and run["profile"]["iterations"] == 1
+    with pytest.raises(SystemExit):  # argparse: an unknown loss is refused before anything runs
+        main([*args[:-4], "--loss", "l2", "--run-dir", str(tmp_path / "other")])
+    assert "invalid choice: 'l2'" in capsys.readouterr().err and not (tmp_path / "other").exists()
+
+
 def test_evaluate_errors_name_the_file(synthetic_root, tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert main(["evaluate", "--pred", str(tmp_path / "empty"), "--gt", str(synthetic_root)]) == 2
