@@ -1,0 +1,114 @@
+"""Train, score and publish the committed runs the notebooks render (runs/<name>/), one after another, resumably.
+
+Each experiment is three blurlib commands: ``train --resume`` into a work folder, ``evaluate --run`` on its test
+split, ``publish`` into runs/<name>. An experiment already published with the same profile is skipped; one stopped
+half way continues from its last checkpoint when the script is started again with the same --work folder.
+
+    python scripts/run_experiments.py --list
+    python scripts/run_experiments.py --only fusion_ds_odd fcn8s_odd --root ../shared/cuhk --allow-partial
+    python scripts/run_experiments.py --only V_odd --profile paper      # published as runs/V_odd_paper
+
+Runs of the profile the notebooks' committed results use (``cpu-short``) are published as runs/<name>; any other
+profile as runs/<name>_<profile>, so a long paper-recipe run never replaces a committed result unnoticed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+COMMITTED_PROFILE = "cpu-short"
+
+
+def _experiments() -> dict[str, dict]:
+    """name -> train arguments, test split, and whether the fp16 weights are published (the default model only)."""
+    ex = {f"{c}_odd": dict(train=["--model", c, "--split", "odd"], test="even") for c in ("I", "II", "III", "IV")}
+    ex["V_odd"] = dict(train=["--model", "V", "--split", "odd"], test="even", weights=True)  # Table II, default model
+    ex["V_even"] = dict(train=["--model", "V", "--split", "even"], test="odd")  # Table V
+    ex |= {  # Table IV
+        "V_odd_scratch": dict(train=["--model", "V", "--split", "odd", "--weights", "scratch"], test="even"),
+        "fcn8s_odd": dict(train=["--model", "fcn8s", "--split", "odd"], test="even"),
+        "fusion_odd": dict(train=["--model", "fusion", "--split", "odd"], test="even"),
+        "fusion_ds_odd": dict(train=["--model", "fusion_ds", "--split", "odd"], test="even"),
+        "V_odd_fidelity": dict(train=["--model", "V", "--split", "odd", "--loss", "fidelity"], test="even"),
+    }
+    for k in range(5):  # the CVPR more-data experiment, 5 trials
+        ex[f"V_moredata-train-{k}"] = dict(train=["--model", "V", "--split", f"moredata-train-{k}"],
+                                           test=f"moredata-test-{k}")
+    ex["V_defocus604"] = dict(train=["--model", "V", "--split", "defocus604"], test="defocus100")  # later split
+    return ex
+
+
+EXPERIMENTS = _experiments()
+
+
+def published_as(name: str, profile: str) -> str:
+    return name if profile == COMMITTED_PROFILE else f"{name}_{profile}"
+
+
+def commands(name: str, profile: str, work: Path, runs: Path, data: list[str]) -> list[list[str]]:
+    """The blurlib command lines of one experiment."""
+    e, run_dir = EXPERIMENTS[name], work / published_as(name, profile)
+    return [["train", *data, *e["train"], "--profile", profile, "--seed", "0", "--run-dir", str(run_dir), "--resume"],
+            ["evaluate", *data, "--run", str(run_dir), "--split", e["test"]],
+            ["publish", str(run_dir), str(runs / published_as(name, profile)), *(["--weights"] if e.get("weights") else [])]]
+
+
+def is_published(name: str, profile: str, runs: Path) -> bool:
+    run_json = runs / published_as(name, profile) / "run.json"
+    if not (run_json.is_file() and run_json.with_name("metrics.json").is_file()):
+        return False
+    stored = json.loads(run_json.read_text())["profile"]
+    return (stored["name"] if isinstance(stored, dict) else stored) == profile
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", nargs="+", metavar="NAME", help="experiments to run (default: all not yet published)")
+    ap.add_argument("--profile", default=COMMITTED_PROFILE, help="training profile (default: %(default)s)")
+    ap.add_argument("--work", type=Path, default=REPO / "build" / "experiments",
+                    help="where runs train (checkpoints; keep it to resume)")
+    ap.add_argument("--runs", type=Path, default=REPO / "runs", help="where finished runs are published")
+    ap.add_argument("--source", default="auto")
+    ap.add_argument("--root", help="dataset root (default: $BLURLIB_DATA, then data/CUHK)")
+    ap.add_argument("--allow-partial", action="store_true")
+    ap.add_argument("--list", action="store_true", help="list the experiments and whether each is published")
+    ap.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
+    args = ap.parse_args(argv)
+
+    unknown = sorted(set(args.only or ()) - set(EXPERIMENTS))
+    if unknown:
+        print(f"unknown experiment(s) {', '.join(unknown)}: choose from {', '.join(EXPERIMENTS)}", file=sys.stderr)
+        return 2
+    if args.list:
+        for name in EXPERIMENTS:
+            done = is_published(name, args.profile, args.runs)
+            print(f"{published_as(name, args.profile):28s} {'published' if done else 'to run'}")
+        return 0
+    data = ["--source", args.source, *(["--root", args.root] if args.root else []),
+            *(["--allow-partial"] if args.allow_partial else [])]
+    todo = [n for n in (args.only or EXPERIMENTS) if not is_published(n, args.profile, args.runs)]
+    blurlib = [sys.executable, "-m", "blurlib.cli"]
+    for name in todo:
+        t0 = time.perf_counter()
+        for cmd in commands(name, args.profile, args.work, args.runs, data):
+            print("$ blurlib " + " ".join(cmd), flush=True)
+            if not args.dry_run and subprocess.run([*blurlib, *cmd], stdout=subprocess.DEVNULL).returncode != 0:
+                print(f"experiment {name} failed at `blurlib {cmd[0]}`; fix the cause and start again (it resumes)",
+                      file=sys.stderr)
+                return 1
+        if not args.dry_run:
+            print(f"{name}: published in {args.runs / published_as(name, args.profile)} "
+                  f"({(time.perf_counter() - t0) / 60:.0f} min)", flush=True)
+    if not todo:
+        print("every experiment asked for is already published with profile " + args.profile)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

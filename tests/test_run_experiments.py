@@ -1,0 +1,59 @@
+"""The experiments driver: the committed runs are reproducible by name, resumably, without clobbering results."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "run_experiments.py"
+
+
+def load():
+    spec = importlib.util.spec_from_file_location("run_experiments", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_notebook_run_name_is_an_experiment():
+    names = set(load().EXPERIMENTS)
+    assert {"V_odd", "V_even", "V_odd_scratch", "fcn8s_odd", "fusion_odd", "fusion_ds_odd", "V_odd_fidelity",
+            "V_defocus604"} <= names
+    assert {f"V_moredata-train-{k}" for k in range(5)} <= names
+
+
+def test_unknown_experiment_is_refused(capsys):
+    assert load().main(["--only", "V_od"]) == 2
+    assert "unknown experiment(s) V_od" in capsys.readouterr().err
+
+
+def test_dry_run_names_the_three_commands_and_keeps_other_profiles_apart(tmp_path, capsys):
+    ex = load()
+    assert ex.main(["--only", "V_odd_fidelity", "--profile", "paper", "--work", str(tmp_path / "w"),
+                    "--runs", str(tmp_path / "runs"), "--root", "DATA", "--dry-run"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("$ blurlib train --source auto --root DATA --model V --split odd --loss fidelity "
+                             "--profile paper") and out[0].endswith("--resume")
+    assert out[1].startswith("$ blurlib evaluate") and out[1].endswith("--split even")
+    assert out[2] == f"$ blurlib publish {tmp_path / 'w' / 'V_odd_fidelity_paper'} {tmp_path / 'runs' / 'V_odd_fidelity_paper'}"
+    assert not (tmp_path / "w").exists()
+
+
+def test_smoke_experiment_is_published_then_skipped(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BLURLIB_HOME", str(tmp_path / "home"))  # the synthetic set is made there
+    ex = load()
+    args = ["--only", "I_odd", "--profile", "smoke", "--source", "synthetic", "--work", str(tmp_path / "w"),
+            "--runs", str(tmp_path / "runs")]
+    assert ex.main(args) == 0
+    pub = tmp_path / "runs" / "I_odd_smoke"
+    run = json.loads((pub / "run.json").read_text())
+    assert run["model"] == "I" and run["profile"]["name"] == "smoke"
+    assert json.loads((pub / "metrics.json").read_text())["ours"]["paper"]["ods"] > 0
+    assert not (pub / "model_fp16.pt").exists()
+    capsys.readouterr()
+    assert ex.main(args) == 0
+    assert "already published with profile smoke" in capsys.readouterr().out
+    assert ex.main(["--list", "--profile", "smoke", "--runs", str(tmp_path / "runs")]) == 0
+    listing = capsys.readouterr().out
+    assert "I_odd_smoke" in listing and "published" in listing.split("I_odd_smoke")[1].splitlines()[0]
