@@ -40,7 +40,8 @@ def _experiments() -> dict[str, dict]:
     for k in range(5):  # the CVPR more-data experiment, 5 trials
         ex[f"V_moredata-train-{k}"] = dict(train=["--model", "V", "--split", f"moredata-train-{k}"],
                                            test=f"moredata-test-{k}")
-    ex["V_defocus604"] = dict(train=["--model", "V", "--split", "defocus604"], test="defocus100")  # later split
+    for model in ("V", "fusion_ds"):  # the later 604/100 defocus split: config V and the best Table IV variant
+        ex[f"{model}_defocus604"] = dict(train=["--model", model, "--split", "defocus604"], test="defocus100")
     return ex
 
 

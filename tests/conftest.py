@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import importlib.util
 import os
 import struct
 import threading
@@ -15,6 +16,7 @@ import pytest
 from blurlib.data import make_synthetic, scan
 
 SHARED_CUHK = Path(__file__).resolve().parents[2] / "shared" / "cuhk"
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 
 
 
@@ -32,6 +34,24 @@ def cuhk() -> Path:
     if root is None:
         pytest.skip("CUHK benchmark absent: set BLURLIB_DATA or place it at ../shared/cuhk")
     return root
+
+
+def _load_script(name: str):
+    """scripts/<name>.py as a module: the driver scripts are not part of the package."""
+    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def run_experiments():
+    return _load_script("run_experiments")
+
+
+@pytest.fixture
+def run_notebooks():
+    return _load_script("run_notebooks")
 
 
 @pytest.fixture(scope="session")

@@ -2,34 +2,24 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
-
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "run_experiments.py"
 
 
-def load():
-    spec = importlib.util.spec_from_file_location("run_experiments", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_every_notebook_run_name_is_an_experiment():
-    names = set(load().EXPERIMENTS)
+def test_every_notebook_run_name_is_an_experiment(run_experiments):
+    names = set(run_experiments.EXPERIMENTS)
     assert {"V_odd", "V_even", "V_odd_scratch", "fcn8s_odd", "fusion_odd", "fusion_ds_odd", "V_odd_fidelity",
-            "V_defocus604"} <= names
+            "V_defocus604", "fusion_ds_defocus604"} <= names
     assert {f"V_moredata-train-{k}" for k in range(5)} <= names
 
 
-def test_unknown_experiment_is_refused(capsys):
-    assert load().main(["--only", "V_od"]) == 2
+def test_unknown_experiment_is_refused(run_experiments, capsys):
+    assert run_experiments.main(["--only", "V_od"]) == 2
     assert "unknown experiment(s) V_od" in capsys.readouterr().err
 
 
-def test_dry_run_names_the_three_commands_and_keeps_other_profiles_apart(tmp_path, capsys):
-    ex = load()
+def test_dry_run_names_the_three_commands_and_keeps_other_profiles_apart(run_experiments, tmp_path,
+                                                                       capsys):
+    ex = run_experiments
     assert ex.main(["--only", "V_odd_fidelity", "--profile", "paper", "--work", str(tmp_path / "w"),
                     "--runs", str(tmp_path / "runs"), "--root", "DATA", "--dry-run"]) == 0
     out = capsys.readouterr().out.splitlines()
@@ -40,9 +30,9 @@ def test_dry_run_names_the_three_commands_and_keeps_other_profiles_apart(tmp_pat
     assert not (tmp_path / "w").exists()
 
 
-def test_smoke_experiment_is_published_then_skipped(tmp_path, monkeypatch, capsys):
+def test_smoke_experiment_is_published_then_skipped(run_experiments, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("BLURLIB_HOME", str(tmp_path / "home"))  # the synthetic set is made there
-    ex = load()
+    ex = run_experiments
     args = ["--only", "I_odd", "--profile", "smoke", "--source", "synthetic", "--work", str(tmp_path / "w"),
             "--runs", str(tmp_path / "runs")]
     assert ex.main(args) == 0
