@@ -260,26 +260,33 @@ def cmd_baselines(args) -> int:
     import numpy as np
 
     from blurlib.baselines import METHODS
-    from blurlib.evaluate import HIFST_DIR, agreement, baseline_maps, map_folder, score_methods
+    from blurlib.evaluate import (HIFST_DIR, agreement, baseline_maps, check_same_images, map_folder, merge_rescored,
+                                  score_methods)
     from blurlib.io import write_json
 
     bench, pairs = _split_pairs(args)
     unknown = set(args.methods) - set(METHODS)
     if unknown:
         raise BlurlibError(f"unknown baseline(s) {', '.join(sorted(unknown))}: use {', '.join(METHODS)}.")
+    metrics_path = args.out / "metrics.json"
+    previous = json.loads(metrics_path.read_text()) if args.update and metrics_path.exists() else None
+    if previous is not None:
+        check_same_images(previous, [p.name for p in pairs], metrics_path)  # before any file is rewritten
     methods = {name: baseline_maps(name, args.size or None) for name in args.methods}
     official = bench.root.joinpath(*HIFST_DIR)
     if official.is_dir():
         hifst_official = map_folder(official, invert=True, suffix="_HiFSTBlurMap")
         methods["HiFST (official maps)"] = lambda p: hifst_official(p).astype(np.float32) / 255.0
-    result = score_methods(pairs, methods, args.out)
+    result = score_methods(pairs, methods, args.out, write_metrics=False)
     result["data"] = bench.description
     if official.is_dir() and "HiFST" in args.methods and args.agreement_images:
         some = pairs[:: max(1, len(pairs) // args.agreement_images)][: args.agreement_images]
         r = agreement(some, methods["HiFST"], methods["HiFST (official maps)"])
         result["hifst_agreement"] = {"pearson_mean": float(np.mean(r)), "pearson_median": float(np.median(r)),
                                      "per_image": {p.name: v for p, v in zip(some, r)}}
-    write_json(args.out / "metrics.json", result)
+    if previous is not None:
+        result = merge_rescored(previous, result, metrics_path)
+    write_json(metrics_path, result)
     for name, m in result["methods"].items():
         p = m["paper"]
         print(f"{name:24s} ODS {p['ods']:.3f}  OIS {p['ois']:.3f}  AP {p['ap']:.3f}  (paper protocol, {p['n_images']} images)")
@@ -391,6 +398,8 @@ def build_parser() -> argparse.ArgumentParser:
     bl.add_argument("--out", type=Path, required=True, help="folder for metrics.json and pr_<method>.csv")
     bl.add_argument("--agreement-images", type=int, default=50,
                     help="images on which our HiFST is correlated with the official maps (0: skip)")
+    bl.add_argument("--update", action="store_true",
+                    help="re-score only --methods and keep the other methods already in OUT/metrics.json")
     bl.set_defaults(func=cmd_baselines)
 
     for name, func, about in (("segment", cmd_segment, "GrabCut blur segmentation from a blur map (255 = blurred)"),

@@ -147,8 +147,9 @@ def segmentation_iou(pairs: Sequence[Pair], methods: dict[str, Callable[[Pair], 
 
 
 def score_methods(pairs: Sequence[Pair], methods: dict[str, Callable[[Pair], np.ndarray]], out_dir: Path,
-                  progress: bool = True) -> dict:
-    """Score each method's maps on ``pairs`` (both protocols); write ``out_dir``/metrics.json and pr_<method>.csv."""
+                  progress: bool = True, write_metrics: bool = True) -> dict:
+    """Score each method's maps on ``pairs`` (both protocols); write ``out_dir``/pr_<method>.csv and, unless
+    ``write_metrics`` is False (the caller adds to the result and writes it), ``out_dir``/metrics.json."""
     from blurlib import metrics
     from blurlib.io import write_json
     from blurlib.provenance import provenance
@@ -160,8 +161,34 @@ def score_methods(pairs: Sequence[Pair], methods: dict[str, Callable[[Pair], np.
         result["methods"][name] = {proto: metrics.summarize(c, proto) for proto in metrics.PROTOCOLS}
         write_pr_csv(out_dir / f"pr_{name}.csv", c)
     result["provenance"] = provenance()
-    write_json(out_dir / "metrics.json", result)
+    if write_metrics:
+        write_json(out_dir / "metrics.json", result)
     return result
+
+
+def check_same_images(previous: dict, names: list[str], path: Path) -> None:
+    """A :class:`BlurlibError` naming ``path`` unless its metrics (``previous``) were scored on ``names``."""
+    if previous.get("names") != names:
+        raise BlurlibError(f"{path}: scored on other images than this run ({previous.get('n_images')} vs "
+                           f"{len(names)}); re-score all methods into a new --out folder instead of --update.")
+
+
+def merge_rescored(previous: dict, result: dict, path: Path) -> dict:
+    """``result`` (a re-scoring of some methods) merged into ``previous`` (the metrics.json at ``path``).
+
+    Methods of ``result`` replace the previous entries; the others are kept, as are the previous provenance and any
+    HiFST agreement not recomputed; ``rescored`` lists each re-scoring's methods and provenance. Both must be scored
+    on the same images (:func:`check_same_images`).
+    """
+    check_same_images(previous, result["names"], path)
+    merged = {**result, **{k: v for k, v in previous.items() if k not in ("methods", "hifst_agreement")}}
+    merged["methods"] = {**previous["methods"], **result["methods"]}
+    agreement_now = result.get("hifst_agreement", previous.get("hifst_agreement"))
+    if agreement_now is not None:
+        merged["hifst_agreement"] = agreement_now
+    merged["rescored"] = [*previous.get("rescored", []),
+                          {"methods": sorted(result["methods"]), "provenance": result["provenance"]}]
+    return merged
 
 
 def agreement(pairs: Sequence[Pair], a: Callable[[Pair], np.ndarray], b: Callable[[Pair], np.ndarray]) -> list[float]:

@@ -31,6 +31,16 @@ def test_contract_and_direction(name, half_blurred):
     assert m[mask & inner].mean() > m[~mask & inner].mean() + 0.05
 
 
+def test_shi14_kurtosis_feature_alone_ranks_blurred_above_sharp(half_blurred, monkeypatch):
+    from blurlib.baselines import shi14
+
+    image, mask = half_blurred
+    # the spectrum slope made constant: what is left of the map is the kurtosis feature (low kurtosis = blurred)
+    monkeypatch.setattr(shi14, "local_spectrum_slopes", lambda g: np.zeros((4, 4)))
+    m = shi14.blur_map(image)
+    assert m[16:-16, 96:-16].mean() > m[16:-16, 16:64].mean() + 0.1  # blurred right half above sharp left half
+
+
 def test_lbp_riu2_codes():
     flat = np.zeros((5, 5))
     assert (lbp_riu2(flat) == 0).all()  # no neighbour brighter than the centre by more than T

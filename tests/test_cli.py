@@ -124,3 +124,28 @@ def test_apps_commands_with_maps(tmp_path, capsys):
     np.save(tmp_path / "bad.npy", np.full((64, 64), 3.0, np.float32))
     assert main(["segment", paths[0], "--map", str(tmp_path / "bad.npy"), "-o", str(tmp_path / "x")]) == 2
     assert "in [0, 1]" in capsys.readouterr().err
+
+
+def test_baselines_update_rescores_only_the_named_methods(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("BLURLIB_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("BLURLIB_DATA", raising=False)
+    out = tmp_path / "baselines"
+    common = ["baselines", "--source", "synthetic", "--size", "64", "--out", str(out)]
+    assert main([*common, "--methods", "Su11", "Shi14"]) == 0
+    first = json.loads((out / "metrics.json").read_text())
+    stale = json.loads((out / "metrics.json").read_text())
+    stale["methods"]["Shi14"]["paper"]["ods"] = -1.0  # as if scored by an older, wrong Shi14
+    (out / "metrics.json").write_text(json.dumps(stale))
+
+    assert main([*common, "--methods", "Shi14", "--update"]) == 0
+    merged = json.loads((out / "metrics.json").read_text())
+    assert merged["methods"]["Su11"] == first["methods"]["Su11"]  # kept as it was
+    assert merged["methods"]["Shi14"] == first["methods"]["Shi14"]  # re-scored
+    assert merged["provenance"] == first["provenance"]
+    assert [r["methods"] for r in merged["rescored"]] == [["Shi14"]]
+
+    capsys.readouterr()
+    assert main([*common, "--split", "train", "--methods", "Shi14", "--update"]) == 2  # other images
+    err = capsys.readouterr().err
+    assert str(out / "metrics.json") in err and "new --out folder" in err and "Traceback" not in err
+    assert json.loads((out / "metrics.json").read_text())["methods"] == merged["methods"]  # nothing lost
