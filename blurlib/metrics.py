@@ -134,6 +134,20 @@ def best_f_per_image(c: Counts) -> dict[str, float]:
     return dict(zip(c.names, _f(p, r).max(axis=1).round(4).tolist()))
 
 
+def all_blurred_f1(mask: np.ndarray) -> float:
+    """F1 of the map calling every pixel of ``mask`` (bool (H, W), True = blurred) blurred: ``2b / (1 + b)``.
+
+    b is the blurred fraction (precision b, recall 1). It is the floor of every image's best F1 (threshold 0
+    always reaches it), so a best F1 at this floor means the map ranks no blurred pixel above a sharp one —
+    a failure of the map, or a mask with its labels swapped.
+
+    >>> all_blurred_f1(np.array([[True, False], [False, False]]))
+    0.4
+    """
+    b = float(np.mean(mask))
+    return 2 * b / (1 + b)
+
+
 def pr_table(c: Counts) -> dict[str, np.ndarray]:
     """Curves for plots and CSV: threshold, pooled precision/recall, per-image-averaged precision/recall."""
     p, r = pooled_pr(c)

@@ -2,11 +2,13 @@
 
 Trial K trains config V on D_o plus a seeded 80 % of D_e (split ``moredata-train-K``) and tests on the rest of D_e
 (``moredata-test-K``); the reference is config V trained on D_o only, scored on exactly the same test images. Both
-sides come from the same profile: committed runs when every trial and the reference are committed with one
-profile, else everything is trained now with the notebook's profile.
+sides come from the same profile: the committed runs when all :data:`COMMITTED_TRIALS` trials are committed and
+were scored on this dataset's test images, else everything is trained now with the notebook's profile.
 """
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pandas as pd
@@ -18,12 +20,32 @@ from blurlib.profiles import Profile
 from blurlib.runs import RUNS, profile_name, run_result
 
 METRICS = ("ods", "ois", "ap")
+COMMITTED_TRIALS = 5
+"""Trials of the committed experiment (``runs/V_moredata-train-K``, K = 0…4), as in the paper."""
+
+
+def _committed_match(bench: Benchmark) -> bool:
+    """Whether all committed trials exist and each was scored on exactly this dataset's ``moredata-test-K``."""
+    for k in range(COMMITTED_TRIALS):
+        run = RUNS / f"V_moredata-train-{k}"
+        if not (run / "run.json").is_file() or not (run / "metrics.json").is_file():
+            return False
+        names = json.loads((run / "metrics.json").read_text())["names"]
+        if names != [p.name for p in bench.select(f"moredata-test-{k}")]:
+            return False
+    return True
 
 
 def more_data_trials(bench: Benchmark, profile: Profile, trials: int = 5, progress: bool = False) -> pd.DataFrame:
     """One row per trial: test image count, ODS/OIS/AP (paper protocol) of the D_o-only model and of the model
-    trained with the moved images, on that trial's test images; ``runs`` says where each side comes from."""
-    committed = all((RUNS / f"V_moredata-train-{k}" / "run.json").is_file() for k in range(trials))
+    trained with the moved images, on that trial's test images; ``runs`` says where each side comes from.
+
+    The committed experiment (all its trials, all test images) when it matches ``bench``; else ``trials`` trials
+    trained now with ``profile`` (test images capped at ``profile.max_images``).
+    """
+    committed = _committed_match(bench)
+    trials = COMMITTED_TRIALS if committed else trials
+    limit = None if committed else profile.max_images or None
     more = [run_result(bench, profile, "V", f"moredata-train-{k}", f"moredata-test-{k}", progress=progress,
                        use_committed=committed) for k in range(trials)]
     base = run_result(bench, profile, "V", "odd", progress=progress, use_committed=committed)
@@ -35,7 +57,7 @@ def more_data_trials(bench: Benchmark, profile: Profile, trials: int = 5, progre
     predict = model_maps(model, ckpt["convention"], base.run["profile"]["size"])
     rows = []
     for k, r in enumerate(more):
-        pairs = bench.select(f"moredata-test-{k}")[: profile.max_images or None]
+        pairs = bench.select(f"moredata-test-{k}")[:limit]
         if [p.name for p in pairs] != r.metrics["names"]:
             raise ValueError(f"{r.dir}: scored on other images than moredata-test-{k} of {bench.description}")
         ref = metrics.summarize(count(pairs, predict, progress=progress), "paper")

@@ -37,3 +37,25 @@ def test_later_split_table_labels_published_rows():
     t = later_split_table({"V": r})
     assert t.loc["DBM config V", "MAE"] == 0.1 and t.loc["DBM config V", "source"].startswith("ours")
     assert t.loc["D-DFFNet (ICME 2023)", "MAE"] == 0.036 and t.loc["D-DFFNet (ICME 2023)", "source"] == "published"
+
+
+def test_committed_more_data_trials_are_used_only_when_all_match_the_data(synthetic, tmp_path, monkeypatch):
+    import json
+
+    from blurlib import moredata
+
+    monkeypatch.setattr(moredata, "RUNS", tmp_path)
+    for k in range(moredata.COMMITTED_TRIALS):
+        run = tmp_path / f"V_moredata-train-{k}"
+        run.mkdir()
+        (run / "run.json").write_text("{}")
+        names = [p.name for p in synthetic.select(f"moredata-test-{k}")]
+        (run / "metrics.json").write_text(json.dumps({"names": names}))
+    assert moredata._committed_match(synthetic)
+    (tmp_path / "V_moredata-train-1" / "metrics.json").write_text(json.dumps({"names": ["motion0001"]}))
+    assert not moredata._committed_match(synthetic)  # scored on other images (another dataset)
+    names = [p.name for p in synthetic.select("moredata-test-1")]
+    (tmp_path / "V_moredata-train-1" / "metrics.json").write_text(json.dumps({"names": names}))
+    assert moredata._committed_match(synthetic)
+    (tmp_path / "V_moredata-train-4" / "run.json").unlink()
+    assert not moredata._committed_match(synthetic)  # not all trials committed yet

@@ -111,3 +111,19 @@ def test_sixteen_bit_maps_are_scaled_and_said(tmp_path):
     Image.fromarray(np.array([[0, 32896, 65535]], np.uint16)).save(tmp_path / "m16.png")
     with pytest.warns(UserWarning, match="m16.png: uint16 image read as 8 bits"):
         assert read_grey(tmp_path / "m16.png").tolist() == [[0, 128, 255]]
+
+
+def test_all_blurred_f1_is_the_floor_of_best_f():
+    from blurlib.metrics import all_blurred_f1, best_f_per_image
+
+    rng = np.random.default_rng(0)
+    mask = rng.random((40, 50)) < 0.3
+    inverted = (~mask).astype(np.float32)  # a map that ranks every sharp pixel above every blurred one
+    c = Counts()
+    c.add(inverted, mask, "inverted")
+    c.add(rng.random((40, 50)).astype(np.float32), mask, "noise")
+    best = best_f_per_image(c)
+    floor = all_blurred_f1(mask)
+    assert floor == pytest.approx(2 * mask.mean() / (1 + mask.mean()))
+    assert best["inverted"] == pytest.approx(floor, abs=1e-4)  # nothing better than calling all pixels blurred
+    assert best["noise"] >= floor - 1e-4
