@@ -14,11 +14,14 @@ STYLE = {"font.size": 9, "axes.titlesize": 9, "figure.dpi": 110, "savefig.dpi": 
 
 
 def save(fig, path: str | Path) -> Path:
-    """Write ``fig`` to ``path`` (.png) and the same name with .pdf, atomically; closes the figure."""
+    """Write ``fig`` to ``path`` (.png) and the same name with .pdf, atomically; closes the figure.
+
+    The PDF carries no creation date, so re-running a notebook on the same results leaves both files byte-identical.
+    """
     path = Path(path)
-    for suffix in (".png", ".pdf"):
+    for suffix, metadata in ((".png", None), (".pdf", {"CreationDate": None})):
         with atomic_write(path.with_suffix(suffix)) as f:
-            fig.savefig(f, format=suffix[1:])
+            fig.savefig(f, format=suffix[1:], metadata=metadata)
     plt.close(fig)
     return path
 
