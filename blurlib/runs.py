@@ -67,17 +67,29 @@ def describe(run_dir: Path, run: dict) -> str:
             f"{run['wall_seconds'] / 60:.0f} min)")
 
 
+def committed_run(name: str, runs: Path | None = None) -> RunResult | None:
+    """The committed run ``runs/<name>`` (run.json and metrics.json present), or None when it is not committed.
+
+    >>> committed_run("no_such_run") is None
+    True
+    """
+    folder = (runs or RUNS) / name
+    if not ((folder / "metrics.json").is_file() and (folder / "run.json").is_file()):
+        return None
+    run = _read(folder / "run.json")
+    return RunResult(folder, run, _read(folder / "metrics.json"), describe(folder, run),
+                     f"committed: {profile_name(run)}, {_data_word(run['data'])}")
+
+
 def run_result(bench: Benchmark, profile: Profile, model: str = "V", train_split: str = "odd",
                test_split: str = "even", weights: str = "hed", loss: str | None = None, tag: str = "",
                progress: bool = False, use_committed: bool = True) -> RunResult:
     """The committed run ``runs/<model>_<train_split><tag>`` if present (and ``use_committed``); else trained with
     ``profile`` and scored now."""
     name = f"{model}_{train_split}{tag}"
-    committed = RUNS / name
-    if use_committed and (committed / "metrics.json").is_file() and (committed / "run.json").is_file():
-        run = _read(committed / "run.json")
-        return RunResult(committed, run, _read(committed / "metrics.json"), describe(committed, run),
-                         f"committed: {profile_name(run)}, {_data_word(run['data'])}")
+    committed = committed_run(name) if use_committed else None
+    if committed:
+        return committed
     from blurlib.evaluate import HIFST_DIR, evaluate_run
     from blurlib.train import train
 

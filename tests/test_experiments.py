@@ -59,3 +59,20 @@ def test_committed_more_data_trials_are_used_only_when_all_match_the_data(synthe
     assert moredata._committed_match(synthetic)
     (tmp_path / "V_moredata-train-4" / "run.json").unlink()
     assert not moredata._committed_match(synthetic)  # not all trials committed yet
+
+
+def test_committed_run_reads_a_published_folder_and_ignores_an_incomplete_one(tmp_path):
+    import shutil
+
+    from blurlib.runs import RUNS, committed_run
+
+    published = tmp_path / "V_odd_paper"
+    published.mkdir()
+    for f in ("run.json", "metrics.json"):
+        shutil.copy(RUNS / "V_odd" / f, published / f)
+    r = committed_run("V_odd_paper", runs=tmp_path)
+    assert r.dir == published and r.run["model"] == "V"
+    assert r.metrics["ours"]["paper"]["ods"] == committed_run("V_odd").metrics["ours"]["paper"]["ods"]
+    assert r.origin.startswith("committed run V_odd_paper (model V, profile cpu-short")
+    (published / "metrics.json").unlink()  # a training still running or never scored: not a result
+    assert committed_run("V_odd_paper", runs=tmp_path) is None
