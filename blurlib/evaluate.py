@@ -76,6 +76,12 @@ def model_maps(model, convention: str, size: int | None, precision: str = "auto"
 HIFST_DIR = ("baselines", "hifst")  # where the offline benchmark copy keeps the official HiFST maps
 
 
+def official_hifst(root: Path) -> Path | None:
+    """The folder of official HiFST maps inside dataset ``root`` (``baselines/hifst``), or None when absent."""
+    folder = Path(root).joinpath(*HIFST_DIR)
+    return folder if folder.is_dir() else None
+
+
 def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = None, n_maps: int = 6,
                  hifst: Path | None = None, progress: bool = True) -> dict:
     """Score the model of ``run_dir`` on ``pairs`` with both protocols; write metrics.json, pr.csv and a few maps.

@@ -36,19 +36,26 @@ def _committed_match(bench: Benchmark) -> bool:
     return True
 
 
-def more_data_trials(bench: Benchmark, profile: Profile, trials: int = 5, progress: bool = False) -> pd.DataFrame:
+def _committed_profile() -> str | None:
+    run = RUNS / "V_moredata-train-0" / "run.json"
+    return profile_name(json.loads(run.read_text())) if run.is_file() else None
+
+
+def more_data_trials(bench: Benchmark, profile: Profile, trials: int = 5, progress: bool = False,
+                     runs: str = "auto") -> pd.DataFrame:
     """One row per trial: test image count, ODS/OIS/AP (paper protocol) of the D_o-only model and of the model
     trained with the moved images, on that trial's test images; ``runs`` says where each side comes from.
 
     The committed experiment (all its trials, all test images) when it matches ``bench``; else ``trials`` trials
     trained now with ``profile`` (test images capped at ``profile.max_images``).
     """
-    committed = _committed_match(bench)
+    committed = runs != "train" and _committed_match(bench) and profile.name == _committed_profile()
     trials = COMMITTED_TRIALS if committed else trials
     limit = None if committed else profile.max_images or None
+    mode = runs if committed else "train"
     more = [run_result(bench, profile, "V", f"moredata-train-{k}", f"moredata-test-{k}", progress=progress,
-                       use_committed=committed) for k in range(trials)]
-    base = run_result(bench, profile, "V", "odd", progress=progress, use_committed=committed)
+                       runs=mode) for k in range(trials)]
+    base = run_result(bench, profile, "V", "odd", progress=progress, runs=mode)
     profiles = {profile_name(r.run) for r in more + [base]}
     if len(profiles) != 1:
         raise ValueError(f"more-data runs and the D_o-only run use different profiles {sorted(profiles)}")

@@ -10,6 +10,11 @@ from importlib import resources
 from blurlib.errors import BlurlibError
 
 LOSSES = ("cross_entropy", "fidelity")
+SMOKE = "smoke"
+"""The tiny profile of CI and of the synthetic set: its outputs never replace the committed figures."""
+COMMITTED = "cpu-short"
+"""The profile of the committed experiment runs (``runs/<name>``; runs of any other profile are published as
+``runs/<name>_<profile>``)."""
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from torch import nn
 
 from blurlib import checkpoint
 from blurlib.data import Benchmark
+from blurlib.errors import BlurlibError
 from blurlib.paths import REPO, project_root
 from blurlib.profiles import Profile
 
@@ -33,6 +34,7 @@ class RunResult:
     metrics: dict  # metrics.json
     origin: str  # one line: committed (with provenance) or trained now
     label: str = ""  # a few words for a table column: where the row comes from
+    note: str = ""  # set when a committed run was scored on other test images than the data at hand
 
 
 @dataclass
@@ -81,60 +83,115 @@ def committed_run(name: str, runs: Path | None = None) -> RunResult | None:
                      f"committed: {profile_name(run)}, {_data_word(run['data'])}")
 
 
+RUN_MODES = ("auto", "committed", "train")
+"""Where a notebook's runs come from: ``auto``, a committed run of the asked profile, else trained now;
+``committed``, the committed runs whatever their profile; ``train``, always trained now (never a committed run)."""
+
+
+def _candidates(name: str, profile: str) -> list[RunResult]:
+    """Committed runs of experiment ``name``: ``runs/<name>`` and ``runs/<name>_<profile>``, those of ``profile``
+    first."""
+    found = [r for r in (committed_run(name), committed_run(f"{name}_{profile}")) if r is not None]
+    return sorted(found, key=lambda r: profile_name(r.run) != profile)
+
+
+def retrain_command(name: str, profile: str) -> str:
+    """The command that trains, scores and publishes experiment ``name`` with ``profile`` on the user's data."""
+    return f"python scripts/run_experiments.py --only {name} --profile {profile}"
+
+
+def _data_note(r: RunResult, names: list[str], command: str) -> RunResult:
+    """Say plainly when a committed run was scored on other test images than this dataset's."""
+    scored = r.metrics.get("names")
+    if scored is not None and scored != names:
+        r.note = (f"committed scores from {len(scored)} test images of {r.run.get('data', '?')}, not from the "
+                  f"{len(names)} test images here; `{command}` makes it from these data")
+        r.label += f", {len(scored)} other test images"
+    return r
+
+
 def run_result(bench: Benchmark, profile: Profile, model: str = "V", train_split: str = "odd",
                test_split: str = "even", weights: str = "hed", loss: str | None = None, tag: str = "",
-               progress: bool = False, use_committed: bool = True) -> RunResult:
-    """The committed run ``runs/<model>_<train_split><tag>`` if present (and ``use_committed``); else trained with
-    ``profile`` and scored now."""
+               progress: bool = False, runs: str = "auto", device: str | None = None) -> RunResult:
+    """The run of ``model`` trained on ``train_split`` with ``profile`` and scored on ``test_split``.
+
+    ``runs`` (:data:`RUN_MODES`): ``auto`` renders the committed run ``runs/<model>_<train_split><tag>`` (or its
+    ``_<profile>`` sibling) trained with ``profile`` when there is one, else trains and scores now in
+    ``build/runs`` (resumably); ``committed`` renders a committed run whatever its profile (an error when there is
+    none); ``train`` always trains now. A committed run scored on other test images than ``bench``'s says so in
+    ``note``.
+    """
+    if runs not in RUN_MODES:
+        raise BlurlibError(f"runs must be one of {', '.join(RUN_MODES)}, not {runs!r}.")
     name = f"{model}_{train_split}{tag}"
-    committed = committed_run(name) if use_committed else None
-    if committed:
-        return committed
-    from blurlib.evaluate import HIFST_DIR, evaluate_run
+    test_names = [p.name for p in bench.select(test_split)]
+    if runs != "train":
+        found = _candidates(name, profile.name)
+        if found and (runs == "committed" or profile_name(found[0].run) == profile.name):
+            return _data_note(found[0], test_names, retrain_command(name, profile_name(found[0].run)))
+        if runs == "committed":
+            raise BlurlibError(f"no committed run {name} in {RUNS}: use runs='auto' or 'train' to train it now, or "
+                               f"`{retrain_command(name, profile.name)}`.")
+    from blurlib.evaluate import evaluate_run, official_hifst
     from blurlib.train import train
 
     prof = profile.replace(loss=loss)
     key = hashlib.sha1(json.dumps(prof.as_dict(), sort_keys=True).encode()).hexdigest()[:8]  # a new profile: a new run
     run_dir = local_runs() / f"{name}_{prof.name}-{key}_{'synthetic' if bench.synthetic else 'cuhk'}"
     train(bench, run_dir, model_name=model, profile=prof, weights=weights, split=train_split, progress=progress,
-          resume=True)
-    hifst = bench.root.joinpath(*HIFST_DIR)
-    metrics = evaluate_run(run_dir, bench.select(test_split)[: prof.max_images or None], hifst=hifst if hifst.is_dir() else None,
-                           progress=progress)
+          resume=True, device=device)
+    pairs = bench.select(test_split)[: prof.max_images or None]
+    scored = run_dir / "metrics.json"
+    metrics = _read(scored) if scored.is_file() and _read(scored).get("names") == [p.name for p in pairs] else None
+    if metrics is None:  # scored already on exactly these images: not again
+        metrics = evaluate_run(run_dir, pairs, hifst=official_hifst(bench.root), progress=progress)
     return RunResult(run_dir, _read(run_dir / "run.json"), metrics,
                      f"trained now: model {model}, profile {prof.name}, on {train_split} of {bench.description} "
-                     f"(no committed run {name}; results in {run_dir})", f"now: {prof.name}, {_data_word(bench.description)}")
+                     f"(runs={runs}; results in {run_dir})", f"now: {prof.name}, {_data_word(bench.description)}")
 
 
-def model_for(bench: Benchmark, profile: Profile, name: str = "V") -> LoadedModel:
-    """The committed default model (config V, fp16) when present and ``name`` is V, else the model of
-    :func:`run_result` (trained now when not committed)."""
-    if name == "V" and DEFAULT_MODEL.is_file():
+def model_for(bench: Benchmark, profile: Profile, name: str = "V", runs: str = "auto",
+              device: str | None = None) -> LoadedModel:
+    """The model that draws a notebook's maps: the shipped default model (config V, fp16) when ``name`` is V and
+    ``runs`` is not ``train``; else the model of :func:`run_result` (trained now when not committed with weights)."""
+    if name == "V" and runs != "train" and DEFAULT_MODEL.is_file():
         model, ckpt = checkpoint.load_model(DEFAULT_MODEL, expect=name)
         run = _read(DEFAULT_RUN / "run.json")
-        return LoadedModel(model, ckpt["convention"], describe(DEFAULT_RUN, run) + ", fp16 weights", run)
-    r = run_result(bench, profile, name)
-    model, ckpt = checkpoint.load_model(r.dir / "model.pt")
+        return LoadedModel(model, ckpt["convention"], "shipped model: " + describe(DEFAULT_RUN, run) + ", fp16 weights",
+                           run)
+    r = run_result(bench, profile, name, runs="train" if runs == "train" else "auto", device=device)
+    weights = r.dir / "model.pt"
+    if not weights.is_file():
+        raise BlurlibError(f"{r.dir}: the committed run keeps no weights; use runs='train' to train {name} now.")
+    model, ckpt = checkpoint.load_model(weights)
     return LoadedModel(model, ckpt["convention"], r.origin, r.run)
 
 
 def baseline_result(bench: Benchmark, test_split: str = "even", limit: int | None = None,
-                    progress: bool = False) -> RunResult:
-    """Scores of every hand-crafted baseline on ``test_split``: the committed ``runs/baselines_<split>`` if present,
-    else computed now on the first ``limit`` test images (all when None) into ``build/runs``."""
+                    progress: bool = False, runs: str = "auto") -> RunResult:
+    """Scores of every hand-crafted baseline on ``test_split``.
+
+    The committed ``runs/baselines_<split>`` when it was scored on exactly these test images (``runs="auto"``) or
+    whatever its images (``runs="committed"``, with a note when they differ); else computed now on ``limit`` test
+    images spread over the split (all when None) into ``build/runs``.
+    """
     name = f"baselines_{test_split}"
+    pairs = bench.select(test_split)
     committed = RUNS / name
-    if (committed / "metrics.json").is_file():
+    if runs != "train" and (committed / "metrics.json").is_file():
         m = _read(committed / "metrics.json")
         prov = m["provenance"]
-        return RunResult(committed, {}, m, f"committed run {name} ({m['data']}, {m['n_images']} images; commit "
-                                           f"{prov['git_commit'][:10]}, {prov['date']})",
-                         f"committed: {_data_word(m['data'])}")
+        r = RunResult(committed, {"data": m["data"]}, m,
+                      f"committed run {name} ({m['data']}, {m['n_images']} images; commit {prov['git_commit'][:10]}, "
+                      f"{prov['date']})", f"committed: {_data_word(m['data'])}")
+        if runs == "committed" or m["names"] == [p.name for p in pairs]:
+            return _data_note(r, [p.name for p in pairs], f"blurlib baselines --split {test_split} --out runs/{name}")
     from blurlib.baselines import METHODS
     from blurlib.evaluate import baseline_maps, score_methods
 
-    pairs = bench.select(test_split)[:limit]
+    if limit is not None and len(pairs) > limit:
+        pairs = [pairs[int(i * len(pairs) / limit)] for i in range(limit)]
     out = local_runs() / f"{name}_{'synthetic' if bench.synthetic else 'cuhk'}_{len(pairs)}"
     m = score_methods(pairs, {n: baseline_maps(n) for n in METHODS}, out, progress=progress)
     return RunResult(out, {}, m, f"computed now on {len(pairs)} images of {bench.description} "
-                                 f"(no committed run {name}; results in {out})", f"now: {_data_word(bench.description)}")
+                                 f"(runs={runs}; results in {out})", f"now: {_data_word(bench.description)}")

@@ -21,8 +21,9 @@ import sys
 import time
 from pathlib import Path
 
+from blurlib.profiles import COMMITTED as COMMITTED_PROFILE
+
 REPO = Path(__file__).resolve().parent.parent
-COMMITTED_PROFILE = "cpu-short"
 
 
 def _experiments() -> dict[str, dict]:

@@ -24,11 +24,11 @@ def test_notebook_conventions(path):
     code = [c for c in nb.cells if c.cell_type == "code"]
     params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1, "exactly one cell tagged 'parameters'"
-    assert re.search(r"^profile = ", params[0].source, re.M)
+    declared = re.findall(r"^(\w+) = ", params[0].source, re.M)
+    assert declared[:6] == ["profile", "data_source", "data_root", "allow_partial", "runs", "device"]
     after = code[code.index(params[0]) + 1].source
-    assert "profiles.get(profile)" in after, "parameters validated in the next cell"
-    if re.search(r"^data_source = ", params[0].source, re.M):
-        assert "SOURCES" in after, "data_source validated in the next cell"
+    assert "context.setup(profile, data_source, data_root, allow_partial, runs, device)" in after, \
+        "parameters checked by context.setup in the next cell"
     for c in code:
         text = "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in c.outputs)
         assert "<Figure" not in text, f"cell {c.execution_count} prints a Figure repr"
