@@ -57,6 +57,7 @@ class Context:
     device: str | None
     quick: bool
     figures: Path
+    real_checks: bool = True  # claims about the benchmark are asserted (real data, non-smoke profile)
 
     @property
     def real(self) -> bool:
@@ -93,6 +94,21 @@ class Context:
         """Every hand-crafted baseline scored on ``test_split`` (committed when it matches these images)."""
         return baseline_result(self.bench, test_split, limit=QUICK_IMAGES if self.quick else None,
                                progress=progress, runs=self.runs)
+
+    def check(self, holds: bool, claim: str) -> None:
+        """Assert a claim the notebook's text makes about the benchmark (a number or an ordering), so that text which
+        stops matching the data fails the notebook (and CI). The text is written for the benchmark with a
+        non-smoke profile; on the synthetic set or the smoke profile the claim is printed as not checked.
+
+        >>> Context(None, None, "auto", None, True, Path("."), real_checks=False).check(False, "V beats I")
+        not checked here (synthetic set or smoke profile): V beats I
+        """
+        if not self.real_checks:
+            print(f"not checked here (synthetic set or smoke profile): {claim}")
+            return
+        if not holds:
+            raise AssertionError(f"the notebook's text claims: {claim} — not on these data; revise the text")
+        print(f"checked: {claim}")
 
     def summary(self) -> str:
         """Two lines a notebook prints under its set-up cell: the data, and the profile/runs/device used."""
@@ -142,4 +158,4 @@ def setup(profile: str = "auto", data_source: str = "auto", data_root: str | Non
     prof = profiles.get(profile)
     out = output_dir(bench, prof)
     out.mkdir(parents=True, exist_ok=True)
-    return Context(prof, bench, runs, device, quick(), out)
+    return Context(prof, bench, runs, device, quick(), out, not bench.synthetic and prof.name != profiles.SMOKE)
