@@ -9,7 +9,7 @@ TORCH  ?= torch==2.14.1 torchvision==0.29.1
 # papermill parameters for every notebook, e.g. make PARAMS="-p profile paper -p data_source cuhk"
 PARAMS ?=
 
-.PHONY: all notebooks test unit nbval clean
+.PHONY: all notebooks committed-notebooks test unit nbval clean
 all: notebooks
 
 $(STAMP): pyproject.toml
@@ -21,6 +21,12 @@ $(STAMP): pyproject.toml
 
 notebooks: $(STAMP)
 	$(BIN)/python scripts/run_notebooks.py $(PARAMS)
+
+# the committed notebooks/: every notebook executed on the CUHK benchmark ($$BLURLIB_DATA or data/CUHK), in place
+committed-notebooks: $(STAMP)
+	$(BIN)/python -c "import sys; from blurlib.data import find_root; sys.exit(find_root() is None and \
+	  'committed-notebooks needs the CUHK benchmark: set BLURLIB_DATA or unpack it into data/CUHK')"
+	$(BIN)/python scripts/run_notebooks.py --out notebooks $(PARAMS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from blurlib.errors import BlurlibError
 from blurlib.io import MAX_PIXELS
+from blurlib.paths import REPO
+from blurlib.runs import DEFAULT_MODEL
 
 SPLIT_HELP = ("odd (D_o), even (D_e), all, train (=odd), test (=even); defocus604 / defocus100 (the later 604/100 "
               "defocus split); moredata-train-K / moredata-test-K (more-data trial K = 0, 1, ...)")
@@ -325,7 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     pr = sub.add_parser("predict", help="blur maps of images (8-bit PNG, 255 = blurred)")
     pr.add_argument("images", nargs="+", type=Path, help="image files and/or folders of images")
-    pr.add_argument("--checkpoint", type=Path, help="default: the shipped config V model (runs/V_odd/model_fp16.pt)")
+    pr.add_argument("--checkpoint", type=Path, help=f"default: the shipped config V model ({DEFAULT_MODEL.relative_to(REPO)})")
     pr.add_argument("-o", "--out", type=Path, required=True)
     pr.add_argument("--size", type=int, default=384, help="input side for the network (0: the image's own size)")
     pr.add_argument("--overlay", action="store_true", help="also write <name>_overlay.png, image and map side by side")
@@ -374,7 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     be.set_defaults(func=cmd_bench)
 
     qu = sub.add_parser("quantize", help="calibrate int8 inference (CPU) for a config I-V checkpoint")
-    qu.add_argument("--checkpoint", type=Path, help="default: the shipped config V model (runs/V_odd/model_fp16.pt)")
+    qu.add_argument("--checkpoint", type=Path, help=f"default: the shipped config V model ({DEFAULT_MODEL.relative_to(REPO)})")
     _data_args(qu)
     qu.add_argument("--split", default="train", help="images the activation scales are observed on; " + SPLIT_HELP)
     qu.add_argument("--category", choices=("motion", "defocus"))

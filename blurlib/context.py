@@ -25,7 +25,7 @@ from blurlib import profiles
 from blurlib.data import SOURCES, Benchmark, open_dataset
 from blurlib.errors import BlurlibError
 from blurlib.paths import figures_dir, project_root
-from blurlib.runs import RUN_MODES, LoadedModel, RunResult, baseline_result, model_for, run_result
+from blurlib.runs import RUN_MODES, LoadedModel, RunResult, baseline_result, model_for, run_result, shipped_result
 
 QUICK_ENV = "BLURLIB_QUICK"
 QUICK_IMAGES = 8
@@ -89,6 +89,10 @@ class Context:
     def model(self, name: str = "V") -> LoadedModel:
         """The model that draws this notebook's maps (see :func:`blurlib.runs.model_for`)."""
         return model_for(self.bench, self.profile, name, runs=self.runs, device=self.device)
+
+    def shipped(self, test_split: str = "even", progress: bool = False) -> RunResult | None:
+        """The shipped default model scored on this dataset's ``test_split`` (see :func:`shipped_result`)."""
+        return shipped_result(self.bench, test_split, limit=QUICK_IMAGES if self.quick else None, progress=progress)
 
     def baselines(self, test_split: str = "even", progress: bool = False) -> RunResult:
         """Every hand-crafted baseline scored on ``test_split`` (committed when it matches these images)."""

@@ -83,11 +83,12 @@ def official_hifst(root: Path) -> Path | None:
 
 
 def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = None, n_maps: int = 6,
-                 hifst: Path | None = None, progress: bool = True) -> dict:
+                 hifst: Path | None = None, progress: bool = True, weights: Path | None = None) -> dict:
     """Score the model of ``run_dir`` on ``pairs`` with both protocols; write metrics.json, pr.csv and a few maps.
 
     ``size``: test input side (default: the run's training size). ``hifst``: a folder of official HiFST maps
     (``<name>_HiFSTBlurMap.png``, 255 = sharp) scored on exactly the same images for a fair side-by-side row.
+    ``weights``: the checkpoint to score (default ``run_dir/model.pt``).
     """
     from blurlib import checkpoint, metrics
     from blurlib.io import write_json, write_png
@@ -95,7 +96,7 @@ def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = Non
     from blurlib.provenance import provenance
 
     run_dir = Path(run_dir)
-    model, ckpt = checkpoint.load_model(run_dir / "model.pt")
+    model, ckpt = checkpoint.load_model(weights or run_dir / "model.pt")
     size = size or ckpt["meta"]["profile"]["size"]
     predict = model_maps(model, ckpt["convention"], size)
     shown = {p.name for p in pairs[:: max(1, len(pairs) // n_maps)][:n_maps]}

@@ -2,7 +2,7 @@
 
 A run folder ``runs/<model>_<train split>/`` holds run.json (settings and provenance), metrics.json (both protocols,
 and the official HiFST maps on the same test images where available), pr.csv, log.jsonl and maps/; the default
-model's folder (``runs/V_odd``) also holds ``model_fp16.pt``. Notebooks read runs through :func:`run_result`: a
+model's folder (:data:`DEFAULT_RUN`) also holds ``model_fp16.pt``. Notebooks read runs through :func:`run_result`: a
 committed run is rendered as it is (and said so); without one, the run is trained and scored now with the
 notebook's profile into ``build/runs`` (git-ignored).
 """
@@ -23,7 +23,7 @@ from blurlib.paths import REPO, project_root
 from blurlib.profiles import Profile
 
 RUNS = REPO / "runs"
-DEFAULT_RUN = RUNS / "V_odd"
+DEFAULT_RUN = RUNS / "V_odd_paper"  # config V, the paper's recipe: the model `blurlib predict` uses by default
 DEFAULT_MODEL = DEFAULT_RUN / "model_fp16.pt"
 
 
@@ -165,6 +165,41 @@ def model_for(bench: Benchmark, profile: Profile, name: str = "V", runs: str = "
         raise BlurlibError(f"{r.dir}: the committed run keeps no weights; use runs='train' to train {name} now.")
     model, ckpt = checkpoint.load_model(weights)
     return LoadedModel(model, ckpt["convention"], r.origin, r.run)
+
+
+def shipped_result(bench: Benchmark, test_split: str = "even", limit: int | None = None,
+                   progress: bool = False) -> RunResult | None:
+    """The shipped default model (:data:`DEFAULT_MODEL`) scored on ``test_split`` of ``bench``: its committed
+    scores when they were made on exactly these images, else scored now (minutes on a CPU; ``limit`` images spread
+    over the split when given) into ``build/runs``, cached. None when no default model ships; a
+    :class:`BlurlibError` when the split overlaps the images the model was trained on.
+    """
+    committed = committed_run(DEFAULT_RUN.name)
+    if committed is None or not DEFAULT_MODEL.is_file():
+        return None
+    pairs = bench.select(test_split)
+    if limit is not None and len(pairs) > limit:
+        pairs = [pairs[int(i * len(pairs) / limit)] for i in range(limit)]
+    names = [p.name for p in pairs]
+    if committed.metrics.get("names") == names:
+        return committed
+    seen = sorted(set(names) & set(committed.run.get("train_images", ())))
+    if seen:
+        raise BlurlibError(f"{DEFAULT_MODEL}: trained on {len(seen)} of the {test_split} images (e.g. {seen[0]}); "
+                           "score it on images it was not trained on (the even split, D_e).")
+    from blurlib.evaluate import evaluate_run, official_hifst
+
+    key = hashlib.sha1(json.dumps(names).encode()).hexdigest()[:8]
+    out = local_runs() / f"shipped_{DEFAULT_RUN.name}_{test_split}-{len(names)}-{key}"
+    scored = out / "metrics.json"
+    metrics = _read(scored) if scored.is_file() else None
+    if metrics is None or metrics.get("names") != names:
+        out.mkdir(parents=True, exist_ok=True)
+        metrics = evaluate_run(out, pairs, hifst=official_hifst(bench.root), progress=progress, weights=DEFAULT_MODEL)
+    return RunResult(out, committed.run, metrics,
+                     f"the shipped model ({describe(DEFAULT_RUN, committed.run)}) scored now on {len(names)} "
+                     f"{test_split} images of {bench.description} (results in {out})",
+                     f"shipped model, scored now: {_data_word(bench.description)}")
 
 
 def baseline_result(bench: Benchmark, test_split: str = "even", limit: int | None = None,

@@ -1,15 +1,18 @@
 """Run every notebook in notebooks/ in order with papermill: the main job of blurlib.
 
-Executed notebooks go to build/notebooks/, figures and tables to figures/. Stops at the first failing notebook
-and names it. Profile and data source are papermill parameters passed to every notebook.
+Executed notebooks go to build/notebooks/; figures and tables to figures/ from the CUHK benchmark, to
+build/figures from the synthetic set or the smoke profile (each notebook prints where). Stops at the first failing
+notebook and names it. The notebooks' parameters (blurlib/context.py) are passed to every notebook.
 
-    python scripts/run_notebooks.py                      # smoke profile, data found automatically
-    python scripts/run_notebooks.py -p profile paper -p data_source cuhk
+    python scripts/run_notebooks.py                                   # data found automatically, committed runs
+    python scripts/run_notebooks.py -p profile paper -p runs train    # retrain every run with the paper's recipe
+    python scripts/run_notebooks.py --out notebooks                   # the committed notebooks (on the benchmark)
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
@@ -59,8 +62,25 @@ def main(argv: list[str] | None = None) -> int:
                   f"the executed notebook with the error: {args.out / nb.name}", file=sys.stderr)
             return 1
         tqdm.write(f"{nb.name}: {time.perf_counter() - t0:.0f} s -> {args.out / nb.name}")
-    print(f"figures and tables in {REPO / 'figures'}")
+    print("executed notebooks in " + _shown(args.out))
+    print("figures and tables in " + ", ".join(sorted(set().union(*(written(args.out / nb.name) for nb in notebooks)))))
     return 0
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(REPO))
+    except ValueError:
+        return str(path)
+
+
+def written(executed: Path) -> set[str]:
+    """The folders an executed notebook says it wrote figures and tables to (its ``figures and tables:`` line)."""
+    import nbformat
+
+    nb = nbformat.read(executed, as_version=4)
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    return set(re.findall(r"^figures and tables: (.+)$", text, re.M))
 
 
 if __name__ == "__main__":
