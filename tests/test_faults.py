@@ -349,6 +349,27 @@ def test_an_error_is_printed_on_its_own_line_after_the_progress_bar(tmp_path, mo
     assert error.count("\n") == 1 and "No space left on device" in error  # and no stale bar after it
 
 
+def test_a_write_error_stops_predict_on_a_line_of_its_own_with_the_count_written(model_file, photos, tmp_path,
+                                                                               monkeypatch, capsys):
+    import blurlib.predict as predict
+
+    real, calls = predict.write_png, []
+
+    def full_after_one(path, array):
+        calls.append(path)
+        if len(calls) > 1:
+            raise BlurlibError(f"cannot write {path}: No space left on device.")
+        real(path, array)
+    monkeypatch.setattr(predict, "write_png", full_after_one)
+    assert main(["predict", str(photos), "-o", str(tmp_path / "maps"), "--checkpoint", str(model_file),
+                 "--size", "32"]) == 2
+    err = capsys.readouterr().err
+    before, error = err.rsplit("blurlib: error: ", 1)
+    assert before.endswith("\n") and "predict" in before  # the bar was closed, then the error
+    assert error.count("\n") == 1 and "p2.png: No space left on device. Stopped after 1 map(s) written to" in error
+    assert [p.name for p in (tmp_path / "maps").iterdir()] == ["p1.png"]
+
+
 def test_evaluate_against_a_root_holding_only_gt(synthetic_root, tmp_path, capsys):
     shutil.copytree(synthetic_root / "gt", tmp_path / "root" / "gt")
     shutil.copytree(synthetic_root / "gt", tmp_path / "maps")  # the masks as maps: a perfect score
