@@ -345,6 +345,16 @@ def test_segment_and_magnify_never_overwrite_an_input(tmp_path, capsys):
     assert "a_segment.png: would overwrite the input" in capsys.readouterr().err and digest(tmp_path) == before
 
 
+def test_magnify_with_a_huge_sigma_is_refused_not_hours_of_work(tmp_path, capsys):
+    _, image, mask = make_sample(1, 32, seed=0)
+    Image.fromarray(image).save(tmp_path / "a.png")
+    Image.fromarray(mask.astype(np.uint8) * 255).save(tmp_path / "m.png")
+    assert main(["magnify", str(tmp_path / "a.png"), "--map", str(tmp_path / "m.png"), "-o", str(tmp_path / "o"),
+                 "--sigma", "100000000"]) == 2
+    assert "sigma 100000000.0 px: use a value > 0 and at most the image's longer side (32 px)" in \
+        capsys.readouterr().err
+
+
 def test_training_on_an_empty_split_is_a_clear_error(synthetic, tmp_path):
     with pytest.raises(BlurlibError, match="no images in split 'defocus100', category 'motion'"):
         train(synthetic, tmp_path / "run", model_name="I", profile=TINY, split="defocus100", category="motion",
