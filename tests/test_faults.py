@@ -473,7 +473,7 @@ def test_damaged_files_and_random_numbers_end_in_exit_0_or_2_and_leave_inputs_al
         path.write_bytes(_damage(path.read_bytes(), draw))
         i, out = work / "in", str(work / "out")
         command = draw(st.sampled_from(["predict"] * 3 + ["evaluate", "evaluate-run"] * 2 + ["degree", "magnify",
-                                                                                           "bench"]))
+                                                                                           "bench", "data"]))
         if command == "predict":
             args = ["predict", *draw(st.sampled_from([[str(i / "photo.png")], [str(i / "snap.jpg")],
                                                       [str(i / "photo.png"), str(i / "snap.jpg")]])), "-o", out,
@@ -496,6 +496,9 @@ def test_damaged_files_and_random_numbers_end_in_exit_0_or_2_and_leave_inputs_al
         elif command == "magnify":
             args = ["magnify", str(i / "photo.png"), "--map", str(i / "maps" / "motion0003.png"), "-o", out,
                     "--sigma", number(draw, "2")]
+        elif command == "data":
+            args = ["data", "info", "--source", draw(st.sampled_from(["synthetic", "cuhk"])), "--root",
+                    str(i / "root"), "--allow-partial"]
         else:  # bench: only argument checks here (a real benchmark takes seconds)
             args = ["bench", "--size", number(draw, "32"), "--batch-size", number(draw, "1"),
                     "--repeats", draw(st.sampled_from(["0", "-1", "x"])), "--device", "cpu"]
