@@ -381,6 +381,7 @@ def test_an_error_is_printed_on_its_own_line_after_the_progress_bar(tmp_path, mo
                  "--run-dir", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
     before, error = err.rsplit("blurlib: error: ", 1)
+    assert before.startswith("train I: device cpu: ")  # the run first says where and how it runs
     assert before.endswith("\n") and "train I" in before  # the bar was closed, then the error
     assert error.count("\n") == 1 and "No space left on device" in error  # and no stale bar after it
 
