@@ -100,9 +100,7 @@ def cmd_train(args) -> int:
 
 def cmd_predict(args) -> int:
     from blurlib import checkpoint
-    from blurlib.predict import predict_folder
-
-    from blurlib.predict import check_size
+    from blurlib.predict import check_size, predict_folder
 
     path = args.checkpoint or default_checkpoint()
     if args.precision == "int8" and args.device not in (None, "cpu"):
