@@ -494,7 +494,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except BlurlibError as e:
-        print(f"blurlib: error: {e}", file=sys.stderr)
+        print(f"blurlib: error: {' '.join(str(e).split())}", file=sys.stderr)  # one line, whatever it quotes
         return 2
     except KeyboardInterrupt:
         print("blurlib: interrupted", file=sys.stderr)

@@ -355,6 +355,19 @@ def test_magnify_with_a_huge_sigma_is_refused_not_hours_of_work(tmp_path, capsys
         capsys.readouterr().err
 
 
+def test_a_foreign_file_as_checkpoint_or_weights_is_one_line_without_unsafe_advice(photos, tmp_path, capsys,
+                                                                                    monkeypatch):
+    monkeypatch.setenv("BLURLIB_HOME", str(tmp_path / "home"))
+    (tmp_path / "notes.txt").write_text("not weights")
+    for cmd in (["predict", str(photos), "-o", str(tmp_path / "maps"), "--checkpoint", str(tmp_path / "notes.txt")],
+                ["train", "--source", "synthetic", "--weights", str(tmp_path / "notes.txt"), "--iterations", "1",
+                 "--run-dir", str(tmp_path / "run")]):
+        assert main(cmd) == 2
+        err = capsys.readouterr().err.splitlines()[-1]
+        assert err.startswith(f"blurlib: error: {tmp_path / 'notes.txt'}: ") and "not a file written by torch.save" in err
+        assert "weights_only" not in err
+
+
 def test_training_on_an_empty_split_is_a_clear_error(synthetic, tmp_path):
     with pytest.raises(BlurlibError, match="no images in split 'defocus100', category 'motion'"):
         train(synthetic, tmp_path / "run", model_name="I", profile=TINY, split="defocus100", category="motion",
