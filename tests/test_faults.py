@@ -368,6 +368,18 @@ def test_a_foreign_file_as_checkpoint_or_weights_is_one_line_without_unsafe_advi
         assert "weights_only" not in err
 
 
+def test_an_output_path_that_is_a_folder_or_under_a_file_is_a_clear_error(tmp_path):
+    from blurlib.io import write_json
+
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(BlurlibError, match="folder: it is a folder; give a file name"):
+        write_json(tmp_path / "folder", {})  # e.g. bench --out DIR, evaluate --pr-csv DIR
+    with pytest.raises(BlurlibError, match="file is a file, not a folder"):
+        write_json(tmp_path / "file" / "x.json", {})
+    assert (tmp_path / "file").read_text() == "x" and not list((tmp_path / "folder").iterdir())
+
+
 def test_training_on_an_empty_split_is_a_clear_error(synthetic, tmp_path):
     with pytest.raises(BlurlibError, match="no images in split 'defocus100', category 'motion'"):
         train(synthetic, tmp_path / "run", model_name="I", profile=TINY, split="defocus100", category="motion",
