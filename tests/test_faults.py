@@ -287,6 +287,20 @@ def test_bad_numeric_arguments_are_usage_errors(args, words, capsys, tmp_path):
     assert e.value.code == 2 and words in capsys.readouterr().err
 
 
+def test_bench_at_a_size_beyond_memory_is_refused(capsys, monkeypatch):
+    assert main(["bench", "--size", "100000", "--device", "cpu"]) == 2
+    assert "--size 100000 needs about" in capsys.readouterr().err
+    monkeypatch.setattr(runtime, "free_memory", lambda dev: 2**30)
+    assert main(["bench", "--size", "512", "--batch-size", "16", "--device", "cpu"]) == 2
+    assert "a training step on 16 images of 512x512 needs more than 1.6 GiB" in capsys.readouterr().err
+
+    def out_of_memory(*a, **k):
+        raise RuntimeError("DefaultCPUAllocator: not enough memory: you tried to allocate 123 bytes.")
+    monkeypatch.setattr("blurlib.bench._median_seconds", out_of_memory)
+    assert main(["bench", "--size", "32", "--device", "cpu"]) == 2
+    assert "bench ran out of memory at size 32, batch 3 (RuntimeError: DefaultCPUAllocator" in capsys.readouterr().err
+
+
 def test_a_size_beyond_memory_is_refused_before_any_work(model_file, photos, tmp_path, capsys):
     assert main(["predict", str(photos), "-o", str(tmp_path / "maps"), "--checkpoint", str(model_file),
                  "--size", "1000000"]) == 2
