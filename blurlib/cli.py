@@ -394,7 +394,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("images", nargs="+", type=Path, help="image files and/or folders of images")
     pr.add_argument("--checkpoint", type=Path, help="default: the shipped config V model (runs/V_odd/model_fp16.pt)")
     pr.add_argument("-o", "--out", type=Path, required=True)
-    pr.add_argument("--size", type=_int_at_least(0), default=384, help="input side for the network (0: the image's own size)")
+    pr.add_argument("--size", type=_int_at_least(0), default=384,
+                    help=f"input side for the network, at least {MIN_SIZE} (0: the image's own size)")
     pr.add_argument("--overlay", action="store_true", help="also write <name>_overlay.png, image and map side by side")
     pr.add_argument("--device", help=DEVICE_HELP)
     pr.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32", "int8"),
