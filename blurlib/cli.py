@@ -256,7 +256,7 @@ def cmd_publish(args) -> int:
 
 def _maps_for(args):
     """Yield (image path, image, map) for each image: from --map files, or predicted with --checkpoint/default."""
-    from blurlib.apps import check_pair
+    from blurlib.apps import check_pair, check_png_scale
     from blurlib.io import read_map, read_rgb
 
     if args.map and len(args.map) != len(args.images):
@@ -267,6 +267,8 @@ def _maps_for(args):
         if args.map:
             m = read_map(args.map[i])
             check_pair(image, m, str(args.map[i]))
+            if args.map[i].suffix.lower() != ".npy":
+                check_png_scale(m, str(args.map[i]))
         else:
             if model is None:
                 from blurlib import checkpoint

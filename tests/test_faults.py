@@ -148,6 +148,17 @@ def test_evaluate_refuses_probabilities_saved_as_0_1_png(synthetic_root, tmp_pat
     assert main(["evaluate", "--pred", str(maps), "--gt", str(synthetic_root), "--invert"]) == 2
 
 
+def test_apps_refuse_a_map_saved_as_0_1_png(tmp_path, capsys):
+    _, image, mask = make_sample(1, 32, seed=0)
+    Image.fromarray(image).save(tmp_path / "a.png")
+    Image.fromarray(mask.astype(np.uint8)).save(tmp_path / "m01.png")
+    assert main(["degree", str(tmp_path / "a.png"), "--map", str(tmp_path / "m01.png")]) == 2
+    assert "m01.png: the map holds only the values 0 and 1" in capsys.readouterr().err
+    Image.fromarray(mask.astype(np.uint8) * 255).save(tmp_path / "m.png")
+    assert main(["degree", str(tmp_path / "a.png"), "--map", str(tmp_path / "m.png"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["blur_degree"] == pytest.approx(mask.mean(), abs=1e-4)
+
+
 @pytest.mark.parametrize("size", ["7", "1", "16"])
 def test_predict_at_a_size_the_network_cannot_resolve_is_refused(model_file, photos, tmp_path, size, capsys):
     assert main(["predict", str(photos), "-o", str(tmp_path / "maps"), "--checkpoint", str(model_file),
