@@ -239,11 +239,24 @@ def test_absent_or_unknown_device_is_a_one_line_error(device, words, model_file,
 def test_device_check_on_a_one_gpu_machine(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(runtime, "_first_use", lambda dev: None)
     with pytest.raises(BlurlibError, match=r"device 'cuda:1' is not available here: 1 CUDA device \(cuda:0\); "
                                            r"use --device cuda:0"):
         runtime.pick_device("cuda:1")
     assert runtime.pick_device("cuda:0") == torch.device("cuda:0")
     assert runtime.pick_device(None) == torch.device("cuda")
+
+
+def test_a_gpu_reported_but_unusable_is_a_one_line_error(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+
+    def broken(dev):
+        raise RuntimeError("CUDA error: the provided PTX was compiled with an unsupported toolchain.\nmore")
+    monkeypatch.setattr(runtime, "_first_use", broken)
+    with pytest.raises(BlurlibError, match=r"device 'cuda' cannot be used \(RuntimeError: CUDA error: the provided "
+                                           r"PTX .*toolchain.\); use --device cpu, or fix the CUDA driver"):
+        runtime.pick_device("cuda")
 
 
 def test_auto_precision_on_cuda_never_takes_emulated_bf16(monkeypatch):
@@ -275,7 +288,7 @@ def test_every_run_states_its_device_and_precision(model_file, photos, tmp_path,
     assert main(["predict", str(photos), "-o", str(tmp_path / "maps"), "--checkpoint", str(model_file),
                  "--size", "32", "--device", "cpu", "--precision", "fp32"]) == 0
     first = capsys.readouterr().err.splitlines()[0]
-    assert first.startswith("predict: device cpu: ") and first.endswith(", precision fp32")
+    assert first.startswith("predict: device cpu: ") and first.endswith("; precision fp32")
 
 
 @pytest.mark.parametrize("args, words", [
