@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import sys
 
 import torch
 
@@ -54,9 +55,31 @@ def free_memory(device: torch.device) -> int:
         return 1 << 62
 
 
+def cpu_name() -> str:
+    """The processor's model name (Linux: /proc/cpuinfo, e.g. 'AMD EPYC 9R14 96-Core Processor'), else what
+    :mod:`platform` knows (often only the architecture)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def peak_rss() -> int:
+    """Peak resident memory of this process so far, in bytes (0 where the platform does not report it)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # macOS reports bytes, Linux KiB
+
+
 def describe(device: torch.device) -> str:
-    """A one-line description of the device, for provenance."""
+    """A one-line description of the device, for provenance: the GPU's or the CPU's model name."""
     if device.type == "cuda":
         return f"cuda: {torch.cuda.get_device_name(device)}"
-    return f"cpu: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, " \
-           f"{torch.backends.cpu.get_cpu_capability()}"
+    return f"cpu: {cpu_name()}, {torch.get_num_threads()} threads, {torch.backends.cpu.get_cpu_capability()}"
