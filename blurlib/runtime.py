@@ -38,6 +38,28 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     return "bf16" if device.type == "cpu" and cpu_has_bf16() else "fp32"
 
 
+CUBLAS_WORKSPACE = ":4096:8"
+"""``CUBLAS_WORKSPACE_CONFIG`` that makes cuBLAS deterministic (CUDA ≥ 10.2)."""
+
+
+def deterministic(device: torch.device) -> None:
+    """Training on CUDA: deterministic algorithms only, for this process (no-op elsewhere: CPU kernels are already).
+
+    cuDNN picks deterministic convolution algorithms (``cudnn.deterministic``, no ``benchmark`` autotuning), cuBLAS
+    gets a fixed workspace, and ``torch.use_deterministic_algorithms(True)`` turns any remaining nondeterministic
+    op into an error instead of a silent difference (the bilinear upsampling's gradient is computed by
+    :class:`blurlib.models.DeterministicBilinear` for this). So a run resumed on the same GPU model with the same
+    driver, CUDA and torch versions is bitwise identical to an uninterrupted one; across GPUs or versions, runs
+    agree to rounding only.
+    """
+    if device.type != "cuda":
+        return
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE)
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+    torch.use_deterministic_algorithms(True)
+
+
 def autocast(device: torch.device, precision: str):
     """The autocast context for ``precision`` (a no-op for fp32)."""
     if precision == "bf16":

@@ -10,7 +10,10 @@
   plus each of the five side outputs' (HED's deep supervision), each a per-pixel mean.
 
 Runs are resumable: a checkpoint is written atomically every ``checkpoint_every`` iterations, the batch order
-is a pure function of (seed, iteration), so ``resume=True`` continues exactly where the checkpoint stopped.
+is a pure function of (seed, iteration), so ``resume=True`` continues exactly where the checkpoint stopped: the
+resumed run's weights are bitwise those of an uninterrupted run on the same hardware with the same software.
+On CUDA that holds because training uses deterministic algorithms only (:func:`blurlib.runtime.deterministic`);
+on another GPU model or another driver/CUDA/torch version the results agree to rounding, not bit for bit.
 """
 
 from __future__ import annotations
@@ -93,6 +96,7 @@ def train(bench: Benchmark, run_dir: str | Path, *, model_name: str = "V", profi
     started = provenance(command)  # the code and command that start the run (a resumed run: of the resume)
     dev = runtime.pick_device(device)
     prec = runtime.resolve_precision(precision, dev)
+    runtime.deterministic(dev)  # CUDA: deterministic kernels, so that resuming is exact there too
     conv = weight_convention(weights) if weights in ("hed", "imagenet", "scratch") else "caffe"
     pairs = bench.select(split, category)[: profile.max_images or None]
     data = PairDataset(pairs, profile.size, conv)
