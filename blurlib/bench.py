@@ -102,8 +102,11 @@ class _TorchvisionVGG16(torch.nn.Module):
 def run_bench(models=("V",), size: int = 384, batch_size: int = 3, repeats: int = 5, warmup: int = 2,
               device: str | None = None, precision: str = "auto", train: bool = True) -> dict:
     """Median seconds per inference (1 image of ``size``²) and per training step (``batch_size`` images)."""
-    dev = runtime.pick_device(device)
-    prec = runtime.resolve_precision(precision, dev)
+    from blurlib.errors import BlurlibError
+
+    if min(size, batch_size, repeats) < 1 or warmup < 0:
+        raise BlurlibError(f"bench: size ({size}), batch size ({batch_size}) and repeats ({repeats}) must be >= 1.")
+    dev, prec = runtime.select(device, precision)
     torch.manual_seed(0)
     x1 = torch.randn(1, 3, size, size)
     xb, yb = torch.randn(batch_size, 3, size, size), (torch.rand(batch_size, 1, size, size) > 0.5).float()
@@ -164,6 +167,7 @@ def runtime_table(image, repeats: int = 3, checkpoint_path=None, device: str | N
     from blurlib.predict import predict_map
 
     dev = runtime.pick_device(device)
+    runtime.configure(dev, "fp32")
     seconds = {name: _median_seconds(lambda f=fn: f(image), repeats, 1, torch.device("cpu"))
                for name, fn in METHODS.items()}
     model = build("V").eval()

@@ -13,8 +13,45 @@ from pathlib import Path
 from blurlib.errors import BlurlibError
 from blurlib.io import MAX_PIXELS
 
+DEVICE_HELP = "cpu, cuda, cuda:N or mps (default: cuda when usable, else cpu)"
 SPLIT_HELP = ("odd (D_o), even (D_e), all, train (=odd), test (=even); defocus604 / defocus100 (the later 604/100 "
               "defocus split); moredata-train-K / moredata-test-K (more-data trial K = 0, 1, ...)")
+
+
+def _int_at_least(low: int):
+    """An argparse type: a whole number >= ``low``, else a usage error (exit 2) naming the bound."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value} is below {low}")
+        return value
+    parse.__name__ = f"whole number >= {low}"
+    return parse
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{value} is not a finite number > 0")
+    return value
+
+
+def _announce(args, what: str, int8: bool = False):
+    """Check --device once, before any work, and say on stderr which device and precision the run uses."""
+    from blurlib import runtime
+
+    if int8:  # int8 inference: CPU only, no autocast
+        dev, prec = runtime.select(args.device or "cpu", "fp32")[0], "int8"
+    else:
+        dev, prec = runtime.select(args.device, args.precision)
+    runtime.announce(dev, prec, what)
+    return dev, prec
 
 
 def _data_args(p: argparse.ArgumentParser) -> None:
@@ -51,6 +88,7 @@ def cmd_train(args) -> int:
     from blurlib.train import train
 
     profile = profiles.get(args.profile).replace(iterations=args.iterations, loss=args.loss)
+    _announce(args, f"train {args.model}")
     bench = _open(args, profile)
     print(f"data: {bench.description}", file=sys.stderr)
     run = train(bench, args.run_dir, model_name=args.model, profile=profile, weights=args.weights,
@@ -64,7 +102,14 @@ def cmd_predict(args) -> int:
     from blurlib import checkpoint
     from blurlib.predict import predict_folder
 
+    from blurlib.predict import check_size
+
     path = args.checkpoint or default_checkpoint()
+    if args.precision == "int8" and args.device not in (None, "cpu"):
+        raise BlurlibError(f"int8 models run on CPU only, not {args.device}: use --precision bf16 there.")
+    dev, _ = _announce(args, "predict", int8=args.precision == "int8")
+    if args.size:
+        check_size(args.size, dev)  # before the model is loaded; own sizes (--size 0) are checked per image
     model, ckpt = checkpoint.load_model(path)
     if args.precision == "int8":
         from blurlib.quantize import load_int8
@@ -74,8 +119,11 @@ def cmd_predict(args) -> int:
                             max_pixels=args.max_pixels)
     for note in report["notes"]:
         print(f"note: {note}", file=sys.stderr)
-    print(f"{report['images']} maps in {args.out} ({report['seconds']:.1f} s, {report['images_per_s']:.2f} images/s)")
-    return 0
+    for error in report["failed"]:
+        print(f"blurlib: error: {error}", file=sys.stderr)
+    print(f"{report['images']} maps in {args.out} ({report['seconds']:.1f} s, {report['images_per_s']:.2f} images/s)"
+          + (f"; {len(report['failed'])} image(s) skipped (errors above)" if report["failed"] else ""))
+    return 2 if report["failed"] else 0
 
 
 def cmd_quantize(args) -> int:
@@ -109,17 +157,22 @@ def default_checkpoint() -> Path:
 def cmd_evaluate(args) -> int:
     from blurlib import metrics
     from blurlib.data import scan
-    from blurlib.evaluate import count, map_folder, write_pr_csv
+    from blurlib.evaluate import check_map_scale, count, map_folder, write_pr_csv
 
     if args.run:
         return _evaluate_run(args)
     if args.pred is None or args.gt is None:
         raise BlurlibError("pass --pred DIR --gt DIR (a folder of maps and the dataset root), or --run RUN_DIR.")
-    bench = scan(args.gt, allow_partial=True, verify=False) if (Path(args.gt) / "gt").is_dir() else None
+    bench = scan(args.gt, allow_partial=True, verify=False, masks_only=True) if (Path(args.gt) / "gt").is_dir() \
+        else None
     if bench is None:
         raise BlurlibError(f"{args.gt}: not a dataset root (no gt/ folder inside). Pass the folder holding gt/.")
     pairs = bench.select_masks(args.split, args.category)
-    c = count(pairs, map_folder(args.pred, invert=args.invert, suffix=args.suffix))
+    if not pairs:
+        raise BlurlibError(f"{args.gt}: no masks in split {args.split!r}, category {args.category!r}.")
+    maps = map_folder(args.pred, invert=args.invert, suffix=args.suffix)
+    c = count(pairs, maps)
+    check_map_scale(maps, args.pred)
     result = metrics.summarize(c, args.protocol)
     if args.pr_csv:
         write_pr_csv(args.pr_csv, c)
@@ -142,9 +195,11 @@ def _split_pairs(args):
 def _evaluate_run(args) -> int:
     from blurlib.evaluate import HIFST_DIR, evaluate_run
 
+    dev, prec = _announce(args, "evaluate")
     bench, pairs = _split_pairs(args)
     hifst = bench.root.joinpath(*HIFST_DIR)
-    result = evaluate_run(args.run, pairs, size=args.size, hifst=hifst if hifst.is_dir() else None)
+    result = evaluate_run(args.run, pairs, size=args.size, hifst=hifst if hifst.is_dir() else None, device=dev,
+                          precision=prec)
     print(json.dumps({k: v for k, v in result.items() if k not in ("names", "best_f_per_image")}, indent=2))
     return 0
 
@@ -153,6 +208,7 @@ def cmd_bench(args) -> int:
     from blurlib.bench import run_bench
     from blurlib.io import write_json
 
+    _announce(args, "bench")
     report = run_bench(args.models, size=args.size, batch_size=args.batch_size, repeats=args.repeats,
                        device=args.device, precision=args.precision, train=not args.no_train)
     if args.accuracy:
@@ -295,6 +351,7 @@ def cmd_baselines(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from blurlib.models import MODELS
+    from blurlib.predict import MIN_SIZE
     from blurlib.profiles import LOSSES
 
     parser = argparse.ArgumentParser(prog="blurlib", description=__doc__.splitlines()[0])
@@ -310,14 +367,14 @@ def build_parser() -> argparse.ArgumentParser:
     _data_args(tr)
     tr.add_argument("--model", default="V", choices=MODELS)
     tr.add_argument("--profile", default="smoke")
-    tr.add_argument("--iterations", type=int, help="override the profile's iteration count")
+    tr.add_argument("--iterations", type=_int_at_least(1), help="override the profile's iteration count")
     tr.add_argument("--loss", choices=LOSSES, help="override the profile's loss (cross_entropy; fidelity: the paper's "
                     "alternative, Table IV)")
     tr.add_argument("--weights", default="hed", help="hed, imagenet, scratch or a weight file")
     tr.add_argument("--split", default="train", help=SPLIT_HELP)
     tr.add_argument("--category", choices=("motion", "defocus"))
-    tr.add_argument("--seed", type=int, default=0)
-    tr.add_argument("--device")
+    tr.add_argument("--seed", type=_int_at_least(0), default=0)
+    tr.add_argument("--device", help=DEVICE_HELP)
     tr.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32"))
     tr.add_argument("--resume", action="store_true", help="continue from run-dir/checkpoint.pt")
     tr.add_argument("--run-dir", required=True, type=Path)
@@ -327,13 +384,13 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("images", nargs="+", type=Path, help="image files and/or folders of images")
     pr.add_argument("--checkpoint", type=Path, help="default: the shipped config V model (runs/V_odd/model_fp16.pt)")
     pr.add_argument("-o", "--out", type=Path, required=True)
-    pr.add_argument("--size", type=int, default=384, help="input side for the network (0: the image's own size)")
+    pr.add_argument("--size", type=_int_at_least(0), default=384, help="input side for the network (0: the image's own size)")
     pr.add_argument("--overlay", action="store_true", help="also write <name>_overlay.png, image and map side by side")
-    pr.add_argument("--device")
+    pr.add_argument("--device", help=DEVICE_HELP)
     pr.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32", "int8"),
                     help="auto: bf16 where the device has it, else fp32; int8: CPU, configs I-V, needs the "
                          "calibration made by `blurlib quantize`")
-    pr.add_argument("--max-pixels", type=int, default=MAX_PIXELS,
+    pr.add_argument("--max-pixels", type=_int_at_least(1), default=MAX_PIXELS,
                     help=f"refuse larger images before decoding them (default {MAX_PIXELS:,})")
     pr.set_defaults(func=cmd_predict)
 
@@ -342,7 +399,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--gt", type=Path, help="dataset root holding gt/")
     ev.add_argument("--run", type=Path, help="score a run folder's model.pt instead (writes metrics.json, pr.csv, "
                     "maps/ into it); data from --source/--root")
-    ev.add_argument("--size", type=int, help="with --run: test input side (default: the run's training size)")
+    ev.add_argument("--size", type=_int_at_least(MIN_SIZE),
+                    help="with --run: test input side (default: the run's training size)")
+    ev.add_argument("--device", help="with --run: " + DEVICE_HELP)
+    ev.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32"), help="with --run")
     _data_args(ev)
     ev.add_argument("--split", default="test", help=SPLIT_HELP)
     ev.add_argument("--category", choices=("motion", "defocus"))
@@ -355,10 +415,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     be = sub.add_parser("bench", help="inference and training-step speed vs a plain fp32 torchvision VGG16")
     be.add_argument("--models", nargs="+", default=["V"], choices=MODELS)
-    be.add_argument("--size", type=int, default=384)
-    be.add_argument("--batch-size", type=int, default=3)
-    be.add_argument("--repeats", type=int, default=5)
-    be.add_argument("--device")
+    be.add_argument("--size", type=_int_at_least(MIN_SIZE), default=384)
+    be.add_argument("--batch-size", type=_int_at_least(1), default=3)
+    be.add_argument("--repeats", type=_int_at_least(1), default=5)
+    be.add_argument("--device", help=DEVICE_HELP)
     be.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32"))
     be.add_argument("--no-train", action="store_true", help="inference only")
     be.add_argument("--baselines", action="store_true", help="also time every hand-crafted baseline (Table VI)")
@@ -378,9 +438,9 @@ def build_parser() -> argparse.ArgumentParser:
     _data_args(qu)
     qu.add_argument("--split", default="train", help="images the activation scales are observed on; " + SPLIT_HELP)
     qu.add_argument("--category", choices=("motion", "defocus"))
-    qu.add_argument("--images", type=int, default=32, help="how many images (a seeded sample of the split)")
-    qu.add_argument("--seed", type=int, default=0)
-    qu.add_argument("--size", type=int, default=384, help="input side the images are resized to")
+    qu.add_argument("--images", type=_int_at_least(1), default=32, help="how many images (a seeded sample of the split)")
+    qu.add_argument("--seed", type=_int_at_least(0), default=0)
+    qu.add_argument("--size", type=_int_at_least(MIN_SIZE), default=384, help="input side the images are resized to")
     qu.set_defaults(func=cmd_quantize)
 
     pu = sub.add_parser("publish", help="copy a finished run's small result files into the repository (runs/NAME)")
@@ -394,9 +454,9 @@ def build_parser() -> argparse.ArgumentParser:
     bl.add_argument("--split", default="test")
     bl.add_argument("--category", choices=("motion", "defocus"))
     bl.add_argument("--methods", nargs="+", default=["Liu08", "Zhuo11", "Su11", "Shi14", "Yi16", "HiFST"])
-    bl.add_argument("--size", type=int, default=384, help="images resized to size² first (0: original size)")
+    bl.add_argument("--size", type=_int_at_least(0), default=384, help="images resized to size² first (0: original size)")
     bl.add_argument("--out", type=Path, required=True, help="folder for metrics.json and pr_<method>.csv")
-    bl.add_argument("--agreement-images", type=int, default=50,
+    bl.add_argument("--agreement-images", type=_int_at_least(0), default=50,
                     help="images on which our HiFST is correlated with the official maps (0: skip)")
     bl.add_argument("--update", action="store_true",
                     help="re-score only --methods and keep the other methods already in OUT/metrics.json")
@@ -414,7 +474,7 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             ap.add_argument("-o", "--out", type=Path, required=True)
         if name == "magnify":
-            ap.add_argument("--sigma", type=float, default=4.0, help="Gaussian sigma in pixels")
+            ap.add_argument("--sigma", type=_positive_float, default=4.0, help="Gaussian sigma in pixels")
         ap.set_defaults(func=func)
     return parser
 
