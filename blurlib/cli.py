@@ -263,7 +263,11 @@ def _maps_for(args):
 
     if args.map and len(args.map) != len(args.images):
         raise BlurlibError(f"{len(args.images)} images but {len(args.map)} maps: pass one --map per image.")
+    if args.map and (args.device or args.precision != "auto"):
+        raise BlurlibError("--device and --precision choose how maps are predicted; with --map the maps are given: "
+                           "drop them, or drop --map.")
     model = None
+    dev, prec = (None, None) if args.map else _announce(args, args.command)  # checked before any image is read
     for i, path in enumerate(args.images):
         image = read_rgb(path)
         if args.map:
@@ -274,7 +278,7 @@ def _maps_for(args):
                 from blurlib import checkpoint
                 model, ckpt = checkpoint.load_model(args.checkpoint or default_checkpoint())
             from blurlib.predict import predict_map
-            m = predict_map(model, image, convention=ckpt["convention"])
+            m = predict_map(model, image, convention=ckpt["convention"], device=dev, precision=prec)
         yield path, image, m
 
 
@@ -352,6 +356,7 @@ def cmd_baselines(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from blurlib.models import MODELS
     from blurlib.predict import MIN_SIZE
+    from blurlib.runtime import PRECISIONS
     from blurlib.profiles import LOSSES
 
     parser = argparse.ArgumentParser(prog="blurlib", description=__doc__.splitlines()[0])
@@ -469,6 +474,9 @@ def build_parser() -> argparse.ArgumentParser:
         ap.add_argument("images", nargs="+", type=Path)
         ap.add_argument("--map", nargs="+", type=Path, help="one map per image (PNG, 255 = blurred, or .npy in [0, 1])")
         ap.add_argument("--checkpoint", type=Path, help="predict maps with this model (default: the shipped one)")
+        ap.add_argument("--device", help="without --map: where maps are predicted; " + DEVICE_HELP)
+        ap.add_argument("--precision", default="auto", choices=PRECISIONS,
+                        help="without --map: auto (bf16 where the device has it, else fp32), bf16, fp32")
         if name == "degree":
             ap.add_argument("--json", action="store_true")
         else:
