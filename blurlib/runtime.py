@@ -103,22 +103,31 @@ CUBLAS_WORKSPACE = ":4096:8"
 """``CUBLAS_WORKSPACE_CONFIG`` that makes cuBLAS deterministic (CUDA ≥ 10.2)."""
 
 
-def deterministic(device: torch.device) -> None:
-    """Training on CUDA: deterministic algorithms only, for this process (no-op elsewhere: CPU kernels are already).
+@contextlib.contextmanager
+def deterministic(device: torch.device):
+    """Context for training on CUDA: deterministic algorithms only (nothing changes elsewhere: CPU kernels are).
 
     cuDNN picks deterministic convolution algorithms (``cudnn.deterministic``, no ``benchmark`` autotuning), cuBLAS
     gets a fixed workspace, and ``torch.use_deterministic_algorithms(True)`` turns any remaining nondeterministic
     op into an error instead of a silent difference (the bilinear upsampling's gradient is computed by
     :class:`blurlib.models.DeterministicBilinear` for this). So a run resumed on the same GPU model with the same
     driver, CUDA and torch versions is bitwise identical to an uninterrupted one; across GPUs or versions, runs
-    agree to rounding only.
+    agree to rounding only. The previous settings are restored on exit (``CUBLAS_WORKSPACE_CONFIG`` stays set).
     """
     if device.type != "cuda":
+        yield
         return
+    cudnn = torch.backends.cudnn
+    saved = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled(),
+             cudnn.deterministic, cudnn.benchmark)
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE)
-    torch.backends.cudnn.deterministic = True
-    torch.backends.cudnn.benchmark = False
+    cudnn.deterministic, cudnn.benchmark = True, False
     torch.use_deterministic_algorithms(True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(saved[0], warn_only=saved[1])
+        cudnn.deterministic, cudnn.benchmark = saved[2], saved[3]
 
 
 def autocast(device: torch.device, precision: str):

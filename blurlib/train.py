@@ -18,6 +18,7 @@ on another GPU model or another driver/CUDA/torch version the results agree to r
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -84,6 +85,17 @@ def batch_indices(n: int, batch_size: int, seed: int, iteration: int) -> list[in
     return perm[k * batch_size:(k + 1) * batch_size].tolist()
 
 
+def _deterministic(fn):
+    """``fn`` (:func:`train`) run under :func:`blurlib.runtime.deterministic` for the device it trains on: on CUDA,
+    deterministic algorithms only, so that resuming is exact there too; the settings are restored afterwards."""
+    @functools.wraps(fn)
+    def wrapper(*args, device: str | None = None, **kwargs):
+        with runtime.deterministic(runtime.pick_device(device)):
+            return fn(*args, device=device, **kwargs)
+    return wrapper
+
+
+@_deterministic
 def train(bench: Benchmark, run_dir: str | Path, *, model_name: str = "V", profile: Profile, weights: str = "hed",
           split: str = "train", category: str | None = None, seed: int = 0, device: str | None = None,
           precision: str = "auto", resume: bool = False, command: list[str] | None = None,
@@ -97,7 +109,6 @@ def train(bench: Benchmark, run_dir: str | Path, *, model_name: str = "V", profi
     run_dir = Path(run_dir)
     started = provenance(command)  # the code and command that start the run (a resumed run: of the resume)
     dev, prec = runtime.select(device, precision)
-    runtime.deterministic(dev)  # CUDA: deterministic kernels, so that resuming is exact there too
     conv = weight_convention(weights) if weights in ("hed", "imagenet", "scratch") else "caffe"
     pairs = bench.select(split, category)[: profile.max_images or None]
     if not pairs:

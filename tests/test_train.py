@@ -184,7 +184,11 @@ def test_bf16_autocast_keeps_smoke_metrics(synthetic, tmp_path):
 
 
 def test_training_on_cuda_asks_for_deterministic_algorithms(monkeypatch, synthetic, tmp_path):
-    """Without a GPU: what runtime.deterministic sets for CUDA (and nothing for CPU), and that training calls it."""
+    """Without a GPU: what runtime.deterministic sets for CUDA and restores after (nothing for CPU), and that
+    training runs inside it."""
+    import contextlib
+    import os
+
     import blurlib.train as t
     from blurlib import runtime
 
@@ -193,13 +197,22 @@ def test_training_on_cuda_asks_for_deterministic_algorithms(monkeypatch, synthet
     monkeypatch.setattr(torch.backends.cudnn, "deterministic", False)
     monkeypatch.setattr(torch.backends.cudnn, "benchmark", True)
     monkeypatch.setattr(torch, "use_deterministic_algorithms", lambda mode, **k: calls.append((mode, k)))
-    runtime.deterministic(torch.device("cpu"))
-    assert calls == [] and torch.backends.cudnn.benchmark
-    runtime.deterministic(torch.device("cuda"))
-    assert calls == [(True, {})] and torch.backends.cudnn.deterministic and not torch.backends.cudnn.benchmark
-    import os
-    assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == runtime.CUBLAS_WORKSPACE
-    seen = []
-    monkeypatch.setattr(t.runtime, "deterministic", seen.append)
+    with runtime.deterministic(torch.device("cpu")):
+        assert calls == [] and torch.backends.cudnn.benchmark
+    with runtime.deterministic(torch.device("cuda")):
+        assert calls == [(True, {})] and torch.backends.cudnn.deterministic and not torch.backends.cudnn.benchmark
+        assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == runtime.CUBLAS_WORKSPACE
+    assert calls[1] == (False, {"warn_only": False})  # the previous settings are back
+    assert not torch.backends.cudnn.deterministic and torch.backends.cudnn.benchmark
+
+    inside = []
+
+    @contextlib.contextmanager
+    def recording(device):
+        inside.append(device)
+        yield
+        inside.append("exit")
+    monkeypatch.setattr(t.runtime, "deterministic", recording)
+    monkeypatch.setattr(t, "batch_indices", lambda *a: inside.append("step") or [0, 1, 2])
     train(synthetic, tmp_path, model_name="I", profile=TINY.replace(iterations=1), progress=False, device="cpu")
-    assert seen == [torch.device("cpu")]
+    assert inside == [torch.device("cpu"), "step", "exit"]
