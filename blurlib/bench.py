@@ -8,7 +8,9 @@ H100 (18 ms per step).
 Every timing starts with its inputs already on the device (host-to-device copies are timed by none of them, the
 reference included). Memory: on CUDA the peak GPU memory allocated by each timed function
 (``torch.cuda.max_memory_allocated``, bytes); on CPU the peak resident memory of the whole process
-(``peak_rss_bytes``), which includes everything the process did before.
+(``peak_rss_bytes``), which includes everything the process did before. The models' training steps run as
+:func:`blurlib.train.train` runs them, with deterministic algorithms on CUDA (:func:`blurlib.runtime.deterministic`);
+the reference, as a user would run it, without.
 """
 
 from __future__ import annotations
@@ -125,7 +127,8 @@ def run_bench(models=("V",), size: int = 384, batch_size: int = 3, repeats: int 
             _measure(r, "int8_inference", _int8_inference(build(name), x1, size), repeats, warmup, dev)
             r["int8_inference_ratio"] = r["int8_inference_s"] / ref["inference_s"]
         if train:
-            _measure(r, "train_step", _train_step(build(name), xb, yb, dev, prec), repeats, warmup, dev)
+            with runtime.deterministic(dev):  # as blurlib.train runs it
+                _measure(r, "train_step", _train_step(build(name), xb, yb, dev, prec), repeats, warmup, dev)
             r["train_ratio"] = r["train_step_s"] / ref["train_step_s"]
             r["paper_recipe_hours"] = r["train_step_s"] * 10_000 / 3600
         out[name] = {k: round(v, 5) for k, v in r.items()}

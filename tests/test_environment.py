@@ -1,5 +1,5 @@
 """The two environments install the same packages: environment.yml (conda, GPU workstation) against pyproject.toml,
-and the torch that both get is the Makefile's pin, which pyproject.toml accepts."""
+and the torch that both get is the Makefile's pin, which pyproject.toml accepts; GPU tests run only where a GPU is."""
 
 from __future__ import annotations
 
@@ -70,3 +70,29 @@ def test_both_environments_install_the_makefiles_torch_pin_and_hed_without_deps(
     assert "$(call install,$(BIN)/python)" in makefile and "$(call install,python)" in makefile  # venv, gpu-env
     hed = _make_variable("HED")
     assert f"--no-deps {hed}" in (ROOT / "blurlib" / "weights.py").read_text()  # the fix the error message names
+
+
+def test_gpu_tests_are_skipped_with_the_reason_where_torch_sees_no_gpu(request, monkeypatch):
+    import pytest
+    import torch
+
+    hook = next(p for p in request.config.pluginmanager.get_plugins()
+                if getattr(p, "__file__", "").endswith(str(Path("tests", "conftest.py"))))
+
+    class Item:
+        def __init__(self, *markers):
+            self.markers, self.added = {m: getattr(pytest.mark, m) for m in markers}, []
+
+        def get_closest_marker(self, name):
+            return self.markers.get(name)
+
+        def add_marker(self, marker):
+            self.added.append(marker)
+
+    on_gpu, plain = Item("gpu"), Item("slow")
+    for available, skipped in ((True, []), (False, ["needs a CUDA GPU: torch.cuda.is_available() is False here"])):
+        on_gpu.added, plain.added = [], []
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: available)
+        hook.pytest_collection_modifyitems(request.config, [on_gpu, plain])
+        assert [m.kwargs["reason"] for m in on_gpu.added] == skipped and plain.added == []
+    assert "gpu" in "".join(_pyproject()["tool"]["pytest"]["ini_options"]["markers"])
