@@ -356,8 +356,8 @@ def cmd_baselines(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from blurlib.models import MODELS
     from blurlib.predict import MIN_SIZE
-    from blurlib.runtime import PRECISIONS
     from blurlib.profiles import LOSSES
+    from blurlib.runtime import PRECISIONS
 
     parser = argparse.ArgumentParser(prog="blurlib", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)

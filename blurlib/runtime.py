@@ -148,8 +148,8 @@ def free_memory(device: torch.device) -> int:
 
 
 def cpu_name() -> str:
-    """The processor's model name (Linux: /proc/cpuinfo, e.g. 'AMD EPYC 9R14 96-Core Processor'), else what
-    :mod:`platform` knows (often only the architecture)."""
+    """The processor's model name (Linux: the ``model name`` line of /proc/cpuinfo), else what :mod:`platform`
+    knows (often only the architecture)."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
