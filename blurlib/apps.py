@@ -64,9 +64,13 @@ def magnify(image: np.ndarray, blur_map: np.ndarray, sigma: float = 4.0, thresho
     """Blur magnification: Gaussian-blur (``sigma`` px) the pixels whose blur confidence exceeds ``threshold``.
 
     The blend weight rises smoothly from 0 at ``threshold`` to 1 at ``threshold + transition``, so pixels with
-    confidence ≤ ``threshold`` are returned unchanged, bit for bit. Returns uint8 RGB (H, W, 3).
+    confidence ≤ ``threshold`` are returned unchanged, bit for bit. Returns uint8 RGB (H, W, 3). ``sigma`` is
+    finite, > 0 and at most the image's longer side (a wider Gaussian would only take ever longer to average it).
     """
     check_pair(image, blur_map)
+    if not 0 < sigma <= max(image.shape[:2]):
+        raise BlurlibError(f"sigma {sigma} px: use a value > 0 and at most the image's longer side "
+                           f"({max(image.shape[:2])} px).")
     t = np.clip((blur_map - threshold) / transition, 0.0, 1.0)
     alpha = (t * t * (3 - 2 * t))[..., None]  # smoothstep
     blurred = cv2.GaussianBlur(image.astype(np.float32), (0, 0), sigma, borderType=cv2.BORDER_REFLECT)

@@ -282,10 +282,21 @@ def _maps_for(args):
         yield path, image, m
 
 
+def _check_outputs(args, suffix: str) -> None:
+    """Refuse, before any work, an output ``-o/<stem><suffix>.png`` that is one of the input images or maps."""
+    inputs = {Path(p).resolve(): p for p in [*args.images, *(args.map or [])]}
+    for path in args.images:
+        out = args.out / f"{path.stem}{suffix}.png"
+        if out.resolve() in inputs:
+            raise BlurlibError(f"{out}: would overwrite the input {inputs[out.resolve()]}; nothing was written. "
+                               "Choose another -o folder.")
+
+
 def cmd_segment(args) -> int:
     from blurlib.apps import segment
     from blurlib.io import write_png
 
+    _check_outputs(args, "_segment")
     for path, image, m in _maps_for(args):
         out = args.out / f"{path.stem}_segment.png"
         write_png(out, segment(image, m).astype("uint8") * 255)
@@ -309,6 +320,7 @@ def cmd_magnify(args) -> int:
     from blurlib.apps import magnify
     from blurlib.io import write_png
 
+    _check_outputs(args, "_magnified")
     for path, image, m in _maps_for(args):
         out = args.out / f"{path.stem}_magnified.png"
         write_png(out, magnify(image, m, sigma=args.sigma))

@@ -7,8 +7,10 @@ traceback, then the unclear messages.
 from __future__ import annotations
 
 import hashlib
+import tempfile
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -319,6 +321,40 @@ def test_a_checkpoint_with_an_unknown_input_convention_is_refused(model_file, ph
     assert "Traceback" not in err
 
 
+def test_publish_into_the_run_itself_or_a_file_is_refused(tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    for name in ("run.json", "metrics.json", "log.jsonl"):
+        (run / name).write_text("{}")
+    before = digest(run)
+    assert main(["publish", str(run), str(run)]) == 2
+    assert "is the run folder itself" in capsys.readouterr().err
+    (tmp_path / "file").write_text("x")
+    assert main(["publish", str(run), str(tmp_path / "file")]) == 2
+    assert "file: is a file, not a folder" in capsys.readouterr().err
+    assert digest(run) == before and (tmp_path / "file").read_text() == "x"
+
+
+def test_segment_and_magnify_never_overwrite_an_input(tmp_path, capsys):
+    _, image, mask = make_sample(1, 32, seed=0)
+    Image.fromarray(image).save(tmp_path / "a.png")
+    Image.fromarray(mask.astype(np.uint8) * 255).save(tmp_path / "a_segment.png")  # the map, named like an output
+    before = digest(tmp_path)
+    assert main(["segment", str(tmp_path / "a.png"), "--map", str(tmp_path / "a_segment.png"), "-o",
+                 str(tmp_path)]) == 2
+    assert "a_segment.png: would overwrite the input" in capsys.readouterr().err and digest(tmp_path) == before
+
+
+def test_magnify_with_a_huge_sigma_is_refused_not_hours_of_work(tmp_path, capsys):
+    _, image, mask = make_sample(1, 32, seed=0)
+    Image.fromarray(image).save(tmp_path / "a.png")
+    Image.fromarray(mask.astype(np.uint8) * 255).save(tmp_path / "m.png")
+    assert main(["magnify", str(tmp_path / "a.png"), "--map", str(tmp_path / "m.png"), "-o", str(tmp_path / "o"),
+                 "--sigma", "100000000"]) == 2
+    assert "sigma 100000000.0 px: use a value > 0 and at most the image's longer side (32 px)" in \
+        capsys.readouterr().err
+
+
 def test_training_on_an_empty_split_is_a_clear_error(synthetic, tmp_path):
     with pytest.raises(BlurlibError, match="no images in split 'defocus100', category 'motion'"):
         train(synthetic, tmp_path / "run", model_name="I", profile=TINY, split="defocus100", category="motion",
@@ -376,3 +412,107 @@ def test_evaluate_against_a_root_holding_only_gt(synthetic_root, tmp_path, capsy
     assert main(["evaluate", "--pred", str(tmp_path / "maps"), "--gt", str(tmp_path / "root"), "--json"]) == 0
     s = json.loads(capsys.readouterr().out)
     assert s["n_images"] == 6 and s["ods"] == 1.0
+
+
+# --- property: damaged files and random numbers never end in a traceback --------------------------------------
+
+@pytest.fixture(scope="module")
+def clean_inputs(tmp_path_factory, model_file):
+    """Real small files of every kind the command line reads: a PNG and a JPEG photo, a dataset root (image/, gt/),
+    maps of its masks, a .npy map, a checkpoint."""
+    from blurlib.data import make_synthetic
+
+    root = make_synthetic(tmp_path_factory.mktemp("set"), n=4, size=24, seed=0)
+    image = np.asarray(Image.open(sorted((root / "image").glob("*.png"))[0]))
+    folder = tmp_path_factory.mktemp("clean")
+    Image.fromarray(image).save(folder / "photo.png")
+    Image.fromarray(image).save(folder / "snap.jpg", quality=90)
+    shutil.copytree(root, folder / "root")
+    shutil.copytree(root / "gt", folder / "maps")
+    np.save(folder / "map.npy", np.asarray(Image.open(folder / "maps" / "motion0003.png"), np.float32) / 255)
+    shutil.copy(model_file, folder / "model.pt")
+    return folder
+
+
+def _damage(data: bytes, draw) -> bytes:
+    from hypothesis import strategies as st
+
+    kind = draw(st.sampled_from(["intact", "truncate", "flip"]))
+    if kind == "truncate":
+        return data[:draw(st.integers(0, len(data)))]
+    if kind == "flip":
+        b = bytearray(data)
+        for pos in draw(st.lists(st.integers(0, len(b) - 1), min_size=1, max_size=6)):
+            b[pos] ^= draw(st.integers(1, 255))
+        return bytes(b)
+    return data
+
+
+NUMBERS = ["-1", "0", "1", "7", "17", "32", "1e3", "nan", "inf", "x", "100000000", "-0"]
+
+
+def test_damaged_files_and_random_numbers_end_in_exit_0_or_2_and_leave_inputs_alone(clean_inputs, tmp_path_factory):
+    """Random truncations and byte flips of real files, random numeric arguments: every invocation of
+    ``blurlib.cli.main`` ends with status 0 or 2 (never a traceback) and no input file changes."""
+    from hypothesis import HealthCheck, event, given, settings
+    from hypothesis import strategies as st
+
+    files = {"png": "photo.png", "jpg": "snap.jpg", "map": "maps/motion0003.png", "gt": "root/gt/motion0003.png",
+             "image": "root/image/motion0003.png", "npy": "map.npy", "ckpt": "model.pt"}
+
+    def number(draw, good):  # mostly the good value, so that the others are reached
+        return draw(st.one_of(st.just(good), st.just(good), st.just(good), st.sampled_from(NUMBERS),
+                              st.integers(-5, 70).map(str)))
+
+    @st.composite
+    def invocation(draw):
+        work = Path(tempfile.mkdtemp(dir=tmp_path_factory.getbasetemp()))
+        shutil.copytree(clean_inputs, work / "in")
+        target = draw(st.sampled_from(sorted(files)))
+        path = work / "in" / files[target]
+        path.write_bytes(_damage(path.read_bytes(), draw))
+        i, out = work / "in", str(work / "out")
+        command = draw(st.sampled_from(["predict"] * 3 + ["evaluate", "evaluate-run"] * 2 + ["degree", "magnify",
+                                                                                           "bench"]))
+        if command == "predict":
+            args = ["predict", *draw(st.sampled_from([[str(i / "photo.png")], [str(i / "snap.jpg")],
+                                                      [str(i / "photo.png"), str(i / "snap.jpg")]])), "-o", out,
+                    "--checkpoint", str(i / "model.pt"), "--size", number(draw, "32"), "--device", "cpu",
+                    "--max-pixels", number(draw, "5000"),
+                    "--precision", draw(st.sampled_from(["fp32", "fp32", "auto", "int8"]))]
+            args += ["--overlay"] if draw(st.booleans()) else []
+        elif command == "evaluate":
+            args = ["evaluate", "--pred", str(i / "maps"), "--gt", str(i / "root"), "--split",
+                    draw(st.sampled_from(["all", "odd", "test", "moredata-test-1", "bogus"]))]
+            args += ["--invert"] if draw(st.booleans()) else []
+        elif command == "evaluate-run":  # a run folder whose model.pt may be the damaged file
+            (work / "run").mkdir()
+            shutil.copy(i / "model.pt", work / "run" / "model.pt")
+            args = ["evaluate", "--run", str(work / "run"), "--source", "synthetic", "--root", str(i / "root"),
+                    "--size", number(draw, "32"), "--device", "cpu", "--split", "all"]
+        elif command == "degree":
+            args = ["degree", str(i / "root" / "image" / "motion0003.png"), "--map",
+                    str(i / draw(st.sampled_from(["maps/motion0003.png", "map.npy"])))]
+        elif command == "magnify":
+            args = ["magnify", str(i / "photo.png"), "--map", str(i / "maps" / "motion0003.png"), "-o", out,
+                    "--sigma", number(draw, "2")]
+        else:  # bench: only argument checks here (a real benchmark takes seconds)
+            args = ["bench", "--size", number(draw, "32"), "--batch-size", number(draw, "1"),
+                    "--repeats", draw(st.sampled_from(["0", "-1", "x"])), "--device", "cpu"]
+        return work, args
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(invocation())
+    def run(case):
+        work, args = case
+        before = digest(work / "in")
+        try:
+            code = main(args)
+        except SystemExit as e:  # argparse: usage errors
+            code = e.code
+        event(f"{args[0]}{' --run' if '--run' in args else ''}: exit {code}")
+        assert code in (0, 2), args
+        assert digest(work / "in") == before, args
+        shutil.rmtree(work)
+
+    run()
