@@ -238,6 +238,13 @@ def cmd_bench(args) -> int:
                      if "int8_inference_s" in r else "")
                   + (f"  train step {r['train_step_s']:.4f} s (x{r['train_ratio']:.2f}, "
                      f"10k iterations {r['paper_recipe_hours']:.2f} h)" if "train_step_s" in r else ""))
+        for name, r in report["models"].items():
+            if "inference_peak_gpu_bytes" in r:
+                print(f"{name:10s} peak GPU memory: inference {r['inference_peak_gpu_bytes'] / 2**20:.0f} MiB"
+                      + (f", train step {r['train_step_peak_gpu_bytes'] / 2**20:.0f} MiB"
+                         if "train_step_peak_gpu_bytes" in r else ""))
+        if "peak_rss_bytes" in report:
+            print(f"peak resident memory of the process: {report['peak_rss_bytes'] / 2**20:.0f} MiB")
         for name, sec in report.get("table6", {}).get("seconds_per_image", {}).items():
             print(f"Table VI  {name:24s} {sec:.4f} s per 384x384 image")
         if "accuracy" in report:

@@ -67,3 +67,19 @@ def test_runtime_table_times_every_baseline_and_dbm():
     names = set(r["seconds_per_image"])
     assert set(METHODS) <= names and {"DBM (cpu, fp32)", "DBM (cpu, int8)"} <= names
     assert all(v > 0 for v in r["seconds_per_image"].values())
+
+
+def test_bench_command_prints_the_memory(capsys, monkeypatch):
+    from blurlib.cli import main
+
+    report = {"device": "cuda: NVIDIA H100 80GB HBM3, TF32 off", "precision": "bf16", "size": 32,
+              "reference_fp32_torchvision_vgg16": {"inference_s": 0.002},
+              "models": {"V": {"inference_s": 0.001, "inference_ratio": 0.5, "inference_peak_gpu_bytes": 300 << 20,
+                               "train_step_s": 0.01, "train_ratio": 1.0, "paper_recipe_hours": 0.03,
+                               "train_step_peak_gpu_bytes": 2 << 30}}}
+    monkeypatch.setattr(bench, "run_bench", lambda *a, **k: report)
+    assert main(["bench", "--size", "32"]) == 0
+    assert "V          peak GPU memory: inference 300 MiB, train step 2048 MiB" in capsys.readouterr().out
+    monkeypatch.setattr(bench, "run_bench", lambda *a, **k: {**report, "models": {}, "peak_rss_bytes": 1 << 30})
+    assert main(["bench", "--size", "32", "--device", "cpu"]) == 0
+    assert "peak resident memory of the process: 1024 MiB" in capsys.readouterr().out
