@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from blurlib.data.preprocess import CONVENTIONS
-from blurlib.errors import BlurlibError
+from blurlib.errors import BlurlibError, reason
 from blurlib.io import atomic_write
 from blurlib.models import MODELS, build
 
@@ -39,7 +39,7 @@ def read(path: str | Path) -> dict:
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
-        raise BlurlibError(f"{path}: unreadable checkpoint ({type(e).__name__}: {e}); the file is truncated or not a "
+        raise BlurlibError(f"{path}: unreadable checkpoint ({reason(e)}); the file is truncated or not a "
                            "blurlib checkpoint. Retrain or restore it.") from e
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT or ckpt.get("model") not in MODELS:
         raise BlurlibError(f"{path}: not a blurlib checkpoint (no '{FORMAT}' header). Pass a file written by "

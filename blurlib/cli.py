@@ -100,9 +100,7 @@ def cmd_train(args) -> int:
 
 def cmd_predict(args) -> int:
     from blurlib import checkpoint
-    from blurlib.predict import predict_folder
-
-    from blurlib.predict import check_size
+    from blurlib.predict import check_size, predict_folder
 
     path = args.checkpoint or default_checkpoint()
     if args.precision == "int8" and args.device not in (None, "cpu"):
@@ -265,7 +263,7 @@ def cmd_publish(args) -> int:
 
 def _maps_for(args):
     """Yield (image path, image, map) for each image: from --map files, or predicted with --checkpoint/default."""
-    from blurlib.apps import check_pair
+    from blurlib.apps import check_pair, check_png_scale
     from blurlib.io import read_map, read_rgb
 
     if args.map and len(args.map) != len(args.images):
@@ -280,6 +278,8 @@ def _maps_for(args):
         if args.map:
             m = read_map(args.map[i])
             check_pair(image, m, str(args.map[i]))
+            if args.map[i].suffix.lower() != ".npy":
+                check_png_scale(m, str(args.map[i]))
         else:
             if model is None:
                 from blurlib import checkpoint
@@ -408,7 +408,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("images", nargs="+", type=Path, help="image files and/or folders of images")
     pr.add_argument("--checkpoint", type=Path, help="default: the shipped config V model (runs/V_odd/model_fp16.pt)")
     pr.add_argument("-o", "--out", type=Path, required=True)
-    pr.add_argument("--size", type=_int_at_least(0), default=384, help="input side for the network (0: the image's own size)")
+    pr.add_argument("--size", type=_int_at_least(0), default=384,
+                    help=f"input side for the network, at least {MIN_SIZE} (0: the image's own size)")
     pr.add_argument("--overlay", action="store_true", help="also write <name>_overlay.png, image and map side by side")
     pr.add_argument("--device", help=DEVICE_HELP)
     pr.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32", "int8"),
@@ -511,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except BlurlibError as e:
-        print(f"blurlib: error: {e}", file=sys.stderr)
+        print(f"blurlib: error: {' '.join(str(e).split())}", file=sys.stderr)  # one line, whatever it quotes
         return 2
     except KeyboardInterrupt:
         print("blurlib: interrupted", file=sys.stderr)

@@ -21,7 +21,7 @@ import sys
 
 import torch
 
-from blurlib.errors import BlurlibError
+from blurlib.errors import BlurlibError, reason
 
 PRECISIONS = ("auto", "bf16", "fp32")
 DEVICE_TYPES = ("cpu", "cuda", "mps")
@@ -54,12 +54,22 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
         if dev.index is not None and dev.index >= n:
             raise BlurlibError(f"device {str(device)!r} is not available here: {n} CUDA device{'s' * (n != 1)} "
                                f"(cuda:0{f' to cuda:{n - 1}' if n > 1 else ''}); use --device cuda:0.")
+        try:
+            _first_use(dev)
+        except RuntimeError as e:  # e.g. a driver too old for this torch build, a GPU in exclusive use
+            raise BlurlibError(f"device {str(device)!r} cannot be used ({reason(e)}); use --device cpu, or fix the "
+                               "CUDA driver (nvidia-smi shows its state).") from e
     if dev.type == "mps" and not torch.backends.mps.is_available():
         raise BlurlibError(f"device {str(device)!r} is not available here: torch.backends.mps.is_available() is False "
                            "(MPS needs Apple silicon and a macOS build of torch); use --device cpu.")
     if dev.type == "cpu" and dev.index not in (None, 0):
         raise BlurlibError(f"unknown device {str(device)!r}: the CPU is 'cpu'; use --device cpu.")
     return dev
+
+
+def _first_use(device: torch.device) -> None:
+    """Allocate one number on ``device``: where CUDA is reported but unusable, this is where it fails."""
+    torch.empty(1, device=device)
 
 
 def select(device: str | torch.device | None = None, precision: str = "auto") -> tuple[torch.device, str]:
@@ -79,7 +89,7 @@ def configure(device: torch.device, precision: str) -> None:
 
 def announce(device: torch.device, precision: str, what: str = "") -> str:
     """Print (stderr) and return the one line a run starts with: which device and precision it uses."""
-    line = f"{what + ': ' if what else ''}device {describe(device)}, precision {precision}"
+    line = f"{what + ': ' if what else ''}device {describe(device)}; precision {precision}"
     print(line, file=sys.stderr)
     return line
 

@@ -103,8 +103,13 @@ def train(bench: Benchmark, run_dir: str | Path, *, model_name: str = "V", profi
     """Train ``model_name`` on ``bench`` (``split``, ``category``) with ``profile``; write the run to ``run_dir``.
 
     Writes ``checkpoint.pt`` (every ``checkpoint_every`` iterations and at the end), ``log.jsonl`` (iteration, loss,
-    lr, seconds), ``model.pt`` (final weights) and ``run.json`` (settings and provenance). Returns ``run_dir``.
-    With ``resume=True`` and a checkpoint present, training continues from it.
+    lr, seconds), ``model.pt`` (final weights) and ``run.json`` (settings and provenance; ``segments``: one entry
+    per uninterrupted stretch, ``{start, end, device, precision, wall_seconds}``). Returns ``run_dir``.
+
+    With ``resume=True`` and a checkpoint present, training continues from it; a checkpoint trained with other
+    settings (model, seed, split, category, weights, training images, profile, device type, precision) is refused
+    naming each difference, and a finished run is left as it is. Without ``resume``, a folder that already holds a
+    run is refused (nothing is overwritten). An unwritable ``run_dir`` is refused before the first iteration.
     """
     run_dir = Path(run_dir)
     started = provenance(command)  # the code and command that start the run (a resumed run: of the resume)

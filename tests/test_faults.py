@@ -148,6 +148,17 @@ def test_evaluate_refuses_probabilities_saved_as_0_1_png(synthetic_root, tmp_pat
     assert main(["evaluate", "--pred", str(maps), "--gt", str(synthetic_root), "--invert"]) == 2
 
 
+def test_apps_refuse_a_map_saved_as_0_1_png(tmp_path, capsys):
+    _, image, mask = make_sample(1, 32, seed=0)
+    Image.fromarray(image).save(tmp_path / "a.png")
+    Image.fromarray(mask.astype(np.uint8)).save(tmp_path / "m01.png")
+    assert main(["degree", str(tmp_path / "a.png"), "--map", str(tmp_path / "m01.png")]) == 2
+    assert "m01.png: the map holds only the values 0 and 1" in capsys.readouterr().err
+    Image.fromarray(mask.astype(np.uint8) * 255).save(tmp_path / "m.png")
+    assert main(["degree", str(tmp_path / "a.png"), "--map", str(tmp_path / "m.png"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["blur_degree"] == pytest.approx(mask.mean(), abs=1e-4)
+
+
 @pytest.mark.parametrize("size", ["7", "1", "16"])
 def test_predict_at_a_size_the_network_cannot_resolve_is_refused(model_file, photos, tmp_path, size, capsys):
     assert main(["predict", str(photos), "-o", str(tmp_path / "maps"), "--checkpoint", str(model_file),
@@ -228,11 +239,24 @@ def test_absent_or_unknown_device_is_a_one_line_error(device, words, model_file,
 def test_device_check_on_a_one_gpu_machine(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(runtime, "_first_use", lambda dev: None)
     with pytest.raises(BlurlibError, match=r"device 'cuda:1' is not available here: 1 CUDA device \(cuda:0\); "
                                            r"use --device cuda:0"):
         runtime.pick_device("cuda:1")
     assert runtime.pick_device("cuda:0") == torch.device("cuda:0")
     assert runtime.pick_device(None) == torch.device("cuda")
+
+
+def test_a_gpu_reported_but_unusable_is_a_one_line_error(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+
+    def broken(dev):
+        raise RuntimeError("CUDA error: the provided PTX was compiled with an unsupported toolchain.\nmore")
+    monkeypatch.setattr(runtime, "_first_use", broken)
+    with pytest.raises(BlurlibError, match=r"device 'cuda' cannot be used \(RuntimeError: CUDA error: the provided "
+                                           r"PTX .*toolchain.\); use --device cpu, or fix the CUDA driver"):
+        runtime.pick_device("cuda")
 
 
 def test_auto_precision_on_cuda_never_takes_emulated_bf16(monkeypatch):
@@ -264,7 +288,7 @@ def test_every_run_states_its_device_and_precision(model_file, photos, tmp_path,
     assert main(["predict", str(photos), "-o", str(tmp_path / "maps"), "--checkpoint", str(model_file),
                  "--size", "32", "--device", "cpu", "--precision", "fp32"]) == 0
     first = capsys.readouterr().err.splitlines()[0]
-    assert first.startswith("predict: device cpu: ") and first.endswith(", precision fp32")
+    assert first.startswith("predict: device cpu: ") and first.endswith("; precision fp32")
 
 
 @pytest.mark.parametrize("args, words", [
@@ -285,6 +309,20 @@ def test_bad_numeric_arguments_are_usage_errors(args, words, capsys, tmp_path):
     with pytest.raises(SystemExit) as e:
         main([args[0], *needs.get(args[0], []), *args[1:]])
     assert e.value.code == 2 and words in capsys.readouterr().err
+
+
+def test_bench_at_a_size_beyond_memory_is_refused(capsys, monkeypatch):
+    assert main(["bench", "--size", "100000", "--device", "cpu"]) == 2
+    assert "--size 100000 needs about" in capsys.readouterr().err
+    monkeypatch.setattr(runtime, "free_memory", lambda dev: 2**30)
+    assert main(["bench", "--size", "512", "--batch-size", "16", "--device", "cpu"]) == 2
+    assert "a training step on 16 images of 512x512 needs more than 1.6 GiB" in capsys.readouterr().err
+
+    def out_of_memory(*a, **k):
+        raise RuntimeError("DefaultCPUAllocator: not enough memory: you tried to allocate 123 bytes.")
+    monkeypatch.setattr("blurlib.bench._median_seconds", out_of_memory)
+    assert main(["bench", "--size", "32", "--device", "cpu"]) == 2
+    assert "bench ran out of memory at size 32, batch 3 (RuntimeError: DefaultCPUAllocator" in capsys.readouterr().err
 
 
 def test_a_size_beyond_memory_is_refused_before_any_work(model_file, photos, tmp_path, capsys):
@@ -355,6 +393,31 @@ def test_magnify_with_a_huge_sigma_is_refused_not_hours_of_work(tmp_path, capsys
         capsys.readouterr().err
 
 
+def test_a_foreign_file_as_checkpoint_or_weights_is_one_line_without_unsafe_advice(photos, tmp_path, capsys,
+                                                                                    monkeypatch):
+    monkeypatch.setenv("BLURLIB_HOME", str(tmp_path / "home"))
+    (tmp_path / "notes.txt").write_text("not weights")
+    for cmd in (["predict", str(photos), "-o", str(tmp_path / "maps"), "--checkpoint", str(tmp_path / "notes.txt")],
+                ["train", "--source", "synthetic", "--weights", str(tmp_path / "notes.txt"), "--iterations", "1",
+                 "--run-dir", str(tmp_path / "run")]):
+        assert main(cmd) == 2
+        err = capsys.readouterr().err.splitlines()[-1]
+        assert err.startswith(f"blurlib: error: {tmp_path / 'notes.txt'}: ") and "not a file written by torch.save" in err
+        assert "weights_only" not in err
+
+
+def test_an_output_path_that_is_a_folder_or_under_a_file_is_a_clear_error(tmp_path):
+    from blurlib.io import write_json
+
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(BlurlibError, match="folder: it is a folder; give a file name"):
+        write_json(tmp_path / "folder", {})  # e.g. bench --out DIR, evaluate --pr-csv DIR
+    with pytest.raises(BlurlibError, match="file is a file, not a folder"):
+        write_json(tmp_path / "file" / "x.json", {})
+    assert (tmp_path / "file").read_text() == "x" and not list((tmp_path / "folder").iterdir())
+
+
 def test_training_on_an_empty_split_is_a_clear_error(synthetic, tmp_path):
     with pytest.raises(BlurlibError, match="no images in split 'defocus100', category 'motion'"):
         train(synthetic, tmp_path / "run", model_name="I", profile=TINY, split="defocus100", category="motion",
@@ -381,6 +444,7 @@ def test_an_error_is_printed_on_its_own_line_after_the_progress_bar(tmp_path, mo
                  "--run-dir", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
     before, error = err.rsplit("blurlib: error: ", 1)
+    assert before.startswith("train I: device cpu: ")  # the run first says where and how it runs
     assert before.endswith("\n") and "train I" in before  # the bar was closed, then the error
     assert error.count("\n") == 1 and "No space left on device" in error  # and no stale bar after it
 
@@ -473,7 +537,7 @@ def test_damaged_files_and_random_numbers_end_in_exit_0_or_2_and_leave_inputs_al
         path.write_bytes(_damage(path.read_bytes(), draw))
         i, out = work / "in", str(work / "out")
         command = draw(st.sampled_from(["predict"] * 3 + ["evaluate", "evaluate-run"] * 2 + ["degree", "magnify",
-                                                                                           "bench"]))
+                                                                                           "bench", "data"]))
         if command == "predict":
             args = ["predict", *draw(st.sampled_from([[str(i / "photo.png")], [str(i / "snap.jpg")],
                                                       [str(i / "photo.png"), str(i / "snap.jpg")]])), "-o", out,
@@ -496,6 +560,9 @@ def test_damaged_files_and_random_numbers_end_in_exit_0_or_2_and_leave_inputs_al
         elif command == "magnify":
             args = ["magnify", str(i / "photo.png"), "--map", str(i / "maps" / "motion0003.png"), "-o", out,
                     "--sigma", number(draw, "2")]
+        elif command == "data":
+            args = ["data", "info", "--source", draw(st.sampled_from(["synthetic", "cuhk"])), "--root",
+                    str(i / "root"), "--allow-partial"]
         else:  # bench: only argument checks here (a real benchmark takes seconds)
             args = ["bench", "--size", number(draw, "32"), "--batch-size", number(draw, "1"),
                     "--repeats", draw(st.sampled_from(["0", "-1", "x"])), "--device", "cpu"]
