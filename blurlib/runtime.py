@@ -39,7 +39,7 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
     blurlib.errors.BlurlibError: unknown device 'gpu': use cpu, cuda, cuda:N (N = 0, 1, ...) or mps.
     """
     if device is None or device == "":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        device = "cuda" if torch.cuda.is_available() else "cpu"
     try:
         dev = torch.device(device)
     except (RuntimeError, ValueError, TypeError):
