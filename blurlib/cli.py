@@ -238,6 +238,13 @@ def cmd_bench(args) -> int:
                      if "int8_inference_s" in r else "")
                   + (f"  train step {r['train_step_s']:.4f} s (x{r['train_ratio']:.2f}, "
                      f"10k iterations {r['paper_recipe_hours']:.2f} h)" if "train_step_s" in r else ""))
+        for name, r in report["models"].items():
+            if "inference_peak_gpu_bytes" in r:
+                print(f"{name:10s} peak GPU memory: inference {r['inference_peak_gpu_bytes'] / 2**20:.0f} MiB"
+                      + (f", train step {r['train_step_peak_gpu_bytes'] / 2**20:.0f} MiB"
+                         if "train_step_peak_gpu_bytes" in r else ""))
+        if "peak_rss_bytes" in report:
+            print(f"peak resident memory of the process: {report['peak_rss_bytes'] / 2**20:.0f} MiB")
         for name, sec in report.get("table6", {}).get("seconds_per_image", {}).items():
             print(f"Table VI  {name:24s} {sec:.4f} s per 384x384 image")
         if "accuracy" in report:
@@ -263,7 +270,11 @@ def _maps_for(args):
 
     if args.map and len(args.map) != len(args.images):
         raise BlurlibError(f"{len(args.images)} images but {len(args.map)} maps: pass one --map per image.")
+    if args.map and (args.device or args.precision != "auto"):
+        raise BlurlibError("--device and --precision choose how maps are predicted; with --map the maps are given: "
+                           "drop them, or drop --map.")
     model = None
+    dev, prec = (None, None) if args.map else _announce(args, args.command)  # checked before any image is read
     for i, path in enumerate(args.images):
         image = read_rgb(path)
         if args.map:
@@ -276,7 +287,7 @@ def _maps_for(args):
                 from blurlib import checkpoint
                 model, ckpt = checkpoint.load_model(args.checkpoint or default_checkpoint())
             from blurlib.predict import predict_map
-            m = predict_map(model, image, convention=ckpt["convention"])
+            m = predict_map(model, image, convention=ckpt["convention"], device=dev, precision=prec)
         yield path, image, m
 
 
@@ -367,6 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     from blurlib.models import MODELS
     from blurlib.predict import MIN_SIZE
     from blurlib.profiles import LOSSES
+    from blurlib.runtime import PRECISIONS
 
     parser = argparse.ArgumentParser(prog="blurlib", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -484,6 +496,9 @@ def build_parser() -> argparse.ArgumentParser:
         ap.add_argument("images", nargs="+", type=Path)
         ap.add_argument("--map", nargs="+", type=Path, help="one map per image (PNG, 255 = blurred, or .npy in [0, 1])")
         ap.add_argument("--checkpoint", type=Path, help="predict maps with this model (default: the shipped one)")
+        ap.add_argument("--device", help="without --map: where maps are predicted; " + DEVICE_HELP)
+        ap.add_argument("--precision", default="auto", choices=PRECISIONS,
+                        help="without --map: auto (bf16 where the device has it, else fp32), bf16, fp32")
         if name == "degree":
             ap.add_argument("--json", action="store_true")
         else:

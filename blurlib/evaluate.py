@@ -105,10 +105,11 @@ def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = Non
 
     ``size``: test input side (default: the run's training size). ``hifst``: a folder of official HiFST maps
     (``<name>_HiFSTBlurMap.png``, 255 = sharp) scored on exactly the same images for a fair side-by-side row.
-    ``device``, ``precision``: where and how the model runs (:mod:`blurlib.runtime`). ``weights``: the checkpoint
-    to score (default ``run_dir/model.pt``).
+    ``device``, ``precision``: where and how the model runs (:mod:`blurlib.runtime`); metrics.json records both
+    (the device by name, the precision as resolved, e.g. ``auto`` -> ``bf16``).
+    ``weights``: the checkpoint to score (default ``run_dir/model.pt``).
     """
-    from blurlib import checkpoint, metrics
+    from blurlib import checkpoint, metrics, runtime
     from blurlib.io import write_json, write_png
     from blurlib.predict import to_png
     from blurlib.provenance import provenance
@@ -116,7 +117,8 @@ def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = Non
     run_dir = Path(run_dir)
     model, ckpt = checkpoint.load_model(weights or run_dir / "model.pt")
     size = size or ckpt["meta"]["profile"]["size"]
-    predict = model_maps(model, ckpt["convention"], size, precision, device)
+    dev, prec = runtime.select(device, precision)
+    predict = model_maps(model, ckpt["convention"], size, prec, dev)
     shown = {p.name for p in pairs[:: max(1, len(pairs) // n_maps)][:n_maps]}
 
     def map_of(p: Pair) -> np.ndarray:
@@ -126,7 +128,8 @@ def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = Non
         return m
 
     c = count(pairs, map_of, progress=progress)
-    result = {"test_images": len(c), "test_size": size, "names": c.names,
+    result = {"test_images": len(c), "test_size": size, "device": runtime.describe(dev), "precision": prec,
+              "names": c.names,
               "ours": {proto: metrics.summarize(c, proto) for proto in metrics.PROTOCOLS},
               "best_f_per_image": metrics.best_f_per_image(c)}
     if hasattr(model, "fusion_weights"):

@@ -70,8 +70,55 @@ class VGGTrunk(nn.Module):
 
 
 def upsample(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Fixed bilinear in-network upsampling to ``size`` (half-pixel centres, as Keras/TF ``resize``)."""
-    return x if x.shape[-2:] == size else F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+    """Fixed bilinear in-network upsampling to ``size`` (half-pixel centres, as Keras/TF ``resize``).
+
+    On CUDA, when a gradient is needed, the gradient is computed by :class:`DeterministicBilinear` (torch's own
+    bilinear backward accumulates with atomic adds there, so it is not reproducible); the values are the same.
+    """
+    if x.shape[-2:] == size:
+        return x
+    if x.is_cuda and x.requires_grad and torch.is_grad_enabled():
+        return DeterministicBilinear.apply(x, tuple(size))
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+
+
+def bilinear_matrix(n_out: int, n_in: int) -> torch.Tensor:
+    """(n_out, n_in) float32 matrix of 1-D bilinear resampling with half-pixel centres, as ``F.interpolate``
+    (``align_corners=False``, output size given): row d weights the two inputs around ``(d + 0.5)·n_in/n_out − 0.5``.
+
+    >>> bilinear_matrix(4, 2)
+    tensor([[1.0000, 0.0000],
+            [0.7500, 0.2500],
+            [0.2500, 0.7500],
+            [0.0000, 1.0000]])
+    """
+    src = ((torch.arange(n_out, dtype=torch.float64) + 0.5) * (n_in / n_out) - 0.5).clamp(min=0)
+    i0 = src.floor().long().clamp(max=n_in - 1)
+    i1 = (i0 + 1).clamp(max=n_in - 1)
+    frac = src - i0
+    rows = torch.arange(n_out)
+    m = torch.zeros(n_out, n_in, dtype=torch.float64)
+    m.index_put_((rows, i0), 1 - frac, accumulate=True)
+    m.index_put_((rows, i1), frac, accumulate=True)
+    return m.float()
+
+
+class DeterministicBilinear(torch.autograd.Function):
+    """``F.interpolate(x, size, mode="bilinear")`` whose backward is two matrix products, grad_x = Rhᵀ · g · Rw
+    (:func:`bilinear_matrix`), computed in fp32: deterministic on CUDA, where torch's own backward is not (and
+    ``torch.use_deterministic_algorithms(True)`` refuses it). Forward values are torch's, bit for bit."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        ctx.in_size = tuple(x.shape[-2:])
+        return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+
+    @staticmethod
+    def backward(ctx, g: torch.Tensor):
+        (h_in, w_in), (h_out, w_out) = ctx.in_size, g.shape[-2:]
+        rh = bilinear_matrix(h_out, h_in).to(g.device)
+        rw = bilinear_matrix(w_out, w_in).to(g.device)
+        return (rh.T @ g.float() @ rw).to(g.dtype), None
 
 
 class BlurMapper(nn.Module):

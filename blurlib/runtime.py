@@ -109,6 +109,37 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     return "bf16" if device.type == "cpu" and cpu_has_bf16() else "fp32"
 
 
+CUBLAS_WORKSPACE = ":4096:8"
+"""``CUBLAS_WORKSPACE_CONFIG`` that makes cuBLAS deterministic (CUDA ≥ 10.2)."""
+
+
+@contextlib.contextmanager
+def deterministic(device: torch.device):
+    """Context for training on CUDA: deterministic algorithms only (nothing changes elsewhere: CPU kernels are).
+
+    cuDNN picks deterministic convolution algorithms (``cudnn.deterministic``, no ``benchmark`` autotuning), cuBLAS
+    gets a fixed workspace, and ``torch.use_deterministic_algorithms(True)`` turns any remaining nondeterministic
+    op into an error instead of a silent difference (the bilinear upsampling's gradient is computed by
+    :class:`blurlib.models.DeterministicBilinear` for this). So a run resumed on the same GPU model with the same
+    driver, CUDA and torch versions is bitwise identical to an uninterrupted one; across GPUs or versions, runs
+    agree to rounding only. The previous settings are restored on exit (``CUBLAS_WORKSPACE_CONFIG`` stays set).
+    """
+    if device.type != "cuda":
+        yield
+        return
+    cudnn = torch.backends.cudnn
+    saved = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled(),
+             cudnn.deterministic, cudnn.benchmark)
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE)
+    cudnn.deterministic, cudnn.benchmark = True, False
+    torch.use_deterministic_algorithms(True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(saved[0], warn_only=saved[1])
+        cudnn.deterministic, cudnn.benchmark = saved[2], saved[3]
+
+
 def autocast(device: torch.device, precision: str):
     """The autocast context for ``precision`` (a no-op for fp32)."""
     if precision == "bf16":
@@ -126,9 +157,31 @@ def free_memory(device: torch.device) -> int:
         return 1 << 62
 
 
+def cpu_name() -> str:
+    """The processor's model name (Linux: the ``model name`` line of /proc/cpuinfo), else what :mod:`platform`
+    knows (often only the architecture)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def peak_rss() -> int:
+    """Peak resident memory of this process so far, in bytes (0 where the platform does not report it)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # macOS reports bytes, Linux KiB
+
+
 def describe(device: torch.device) -> str:
-    """A one-line description of the device, for provenance."""
+    """A one-line description of the device, for provenance: the GPU's or the CPU's model name."""
     if device.type == "cuda":
         return f"cuda: {torch.cuda.get_device_name(device)}, TF32 off"
-    return f"cpu: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, " \
-           f"{torch.backends.cpu.get_cpu_capability()}"
+    return f"cpu: {cpu_name()}, {torch.get_num_threads()} threads, {torch.backends.cpu.get_cpu_capability()}"

@@ -10,11 +10,15 @@
   plus each of the five side outputs' (HED's deep supervision), each a per-pixel mean.
 
 Runs are resumable: a checkpoint is written atomically every ``checkpoint_every`` iterations, the batch order
-is a pure function of (seed, iteration), so ``resume=True`` continues exactly where the checkpoint stopped.
+is a pure function of (seed, iteration), so ``resume=True`` continues exactly where the checkpoint stopped: the
+resumed run's weights are bitwise those of an uninterrupted run on the same hardware with the same software.
+On CUDA that holds because training uses deterministic algorithms only (:func:`blurlib.runtime.deterministic`);
+on another GPU model or another driver/CUDA/torch version the results agree to rounding, not bit for bit.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -81,6 +85,17 @@ def batch_indices(n: int, batch_size: int, seed: int, iteration: int) -> list[in
     return perm[k * batch_size:(k + 1) * batch_size].tolist()
 
 
+def _deterministic(fn):
+    """``fn`` (:func:`train`) run under :func:`blurlib.runtime.deterministic` for the device it trains on: on CUDA,
+    deterministic algorithms only, so that resuming is exact there too; the settings are restored afterwards."""
+    @functools.wraps(fn)
+    def wrapper(*args, device: str | None = None, **kwargs):
+        with runtime.deterministic(runtime.pick_device(device)):
+            return fn(*args, device=device, **kwargs)
+    return wrapper
+
+
+@_deterministic
 def train(bench: Benchmark, run_dir: str | Path, *, model_name: str = "V", profile: Profile, weights: str = "hed",
           split: str = "train", category: str | None = None, seed: int = 0, device: str | None = None,
           precision: str = "auto", resume: bool = False, command: list[str] | None = None,

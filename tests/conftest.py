@@ -1,4 +1,5 @@
-"""Shared fixtures: the synthetic set (always), the CUHK benchmark (when present), a loopback HTTP server."""
+"""Shared fixtures: the synthetic set (always), the CUHK benchmark (when present), a loopback HTTP server; tests
+marked ``gpu`` are skipped without a CUDA GPU."""
 
 from __future__ import annotations
 
@@ -19,13 +20,24 @@ SHARED_CUHK = Path(__file__).resolve().parents[2] / "shared" / "cuhk"
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 
 
-
 def cuhk_root() -> Path | None:
     env = os.environ.get("BLURLIB_DATA")
     for candidate in (env, SHARED_CUHK):
         if candidate and (Path(candidate) / "gt").is_dir():
             return Path(candidate)
     return None
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``gpu`` run where torch sees a CUDA GPU; elsewhere they are skipped with the reason."""
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA GPU: torch.cuda.is_available() is False here")
+    for item in items:
+        if item.get_closest_marker("gpu"):
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")

@@ -149,3 +149,45 @@ def test_baselines_update_rescores_only_the_named_methods(tmp_path, capsys, monk
     err = capsys.readouterr().err
     assert str(out / "metrics.json") in err and "new --out folder" in err and "Traceback" not in err
     assert json.loads((out / "metrics.json").read_text())["methods"] == merged["methods"]  # nothing lost
+
+
+@pytest.fixture(scope="module")
+def tiny_run(synthetic, tmp_path_factory):
+    return train(synthetic, tmp_path_factory.mktemp("run"), model_name="I",
+                 profile=profiles.get("smoke").replace(size=32, iterations=1), progress=False, device="cpu")
+
+
+def test_evaluate_run_takes_device_and_precision_and_records_them(tiny_run, synthetic_root, capsys):
+    from blurlib.runtime import cpu_name
+
+    base = ["evaluate", "--run", str(tiny_run), "--root", str(synthetic_root), "--source", "synthetic"]
+    assert main([*base, "--device", "gpu"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown device 'gpu'" in err and len(err.strip().splitlines()) == 1
+    assert not (tiny_run / "metrics.json").exists()  # refused before any work
+    assert main([*base, "--device", "cpu", "--precision", "fp32"]) == 0
+    assert "evaluate: device cpu" in capsys.readouterr().err
+    m = json.loads((tiny_run / "metrics.json").read_text())
+    assert m["device"].startswith(f"cpu: {cpu_name()}") and m["precision"] == "fp32"
+
+
+def test_apps_commands_predict_on_the_device_and_precision_asked(tiny_run, tmp_path, capsys, monkeypatch):
+    import blurlib.predict as predict
+
+    from blurlib.data.synthetic import make_sample
+    Image.fromarray(make_sample(1, 48, seed=0)[1]).save(tmp_path / "im.png")
+    seen = []
+    real = predict.predict_map
+    monkeypatch.setattr(predict, "predict_map", lambda *a, **k: seen.append((k["device"], k["precision"]))
+                        or real(*a, **k))
+    ckpt = ["--checkpoint", str(tiny_run / "model.pt")]
+    for command, extra in (("segment", ["-o", str(tmp_path / "s")]), ("degree", ["--json"]),
+                           ("magnify", ["-o", str(tmp_path / "m")])):
+        assert main([command, str(tmp_path / "im.png"), *ckpt, *extra, "--device", "cpu", "--precision", "fp32"]) == 0
+        assert f"{command}: device cpu" in capsys.readouterr().err
+        assert main([command, str(tmp_path / "im.png"), *ckpt, *extra, "--device", "cuda:7"]) == 2
+        assert capsys.readouterr().err.count("\n") == 1
+    assert [(str(d), p) for d, p in seen] == [("cpu", "fp32")] * 3
+    assert main(["segment", str(tmp_path / "im.png"), "--map", str(tmp_path / "s" / "im_segment.png"), "-o",
+                 str(tmp_path / "x"), "--device", "cpu"]) == 2
+    assert "with --map the maps are given" in capsys.readouterr().err and not (tmp_path / "x").exists()

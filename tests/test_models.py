@@ -154,3 +154,20 @@ def test_imagenet_weights_from_cache_are_hash_checked_and_mapped(tmp_path, monke
     torch.save(vgg16().state_dict(), tmp_path / "hub" / "checkpoints" / "vgg16-397923af.pth")
     with pytest.raises(BlurlibError, match="sha256"):  # a random net is not the published file
         init_model(build("I"), "imagenet")
+
+
+@pytest.mark.parametrize("sizes", [((24, 24), (384, 384)), ((7, 5), (23, 37)), ((3, 3), (3, 8))])
+def test_deterministic_bilinear_has_torchs_values_and_gradient(sizes):
+    """The CUDA training path's upsampling (checked here on CPU): same values bit for bit, same gradient to fp32
+    rounding, computed as matrix products instead of torch's atomic-add backward."""
+    from blurlib.models import DeterministicBilinear
+
+    (h, w), size = sizes
+    x = torch.randn(2, 3, h, w, generator=torch.Generator().manual_seed(0), requires_grad=True)
+    ours = x.detach().clone().requires_grad_()
+    y, y_ours = torch.nn.functional.interpolate(x, size=size, mode="bilinear"), DeterministicBilinear.apply(ours, size)
+    assert torch.equal(y, y_ours)
+    g = torch.randn_like(y)
+    y.backward(g)
+    y_ours.backward(g)
+    torch.testing.assert_close(ours.grad, x.grad, rtol=1e-5, atol=1e-4)

@@ -57,7 +57,7 @@ def test_huge_image_is_refused_on_the_command_line(tiny_model, huge_png, tmp_pat
 def test_full_resolution_beyond_free_memory_is_refused(monkeypatch):
     monkeypatch.setattr(predict.runtime, "free_memory", lambda dev: 10 * 2**30)
     with pytest.raises(BlurlibError, match=r"a 8000x6000 image at its own size needs about 17.9 GiB on cpu.*--size 384"):
-        predict.predict_map(build("I"), np.zeros((6000, 8000, 3), np.uint8), size=None)
+        predict.predict_map(build("I"), np.zeros((6000, 8000, 3), np.uint8), size=None, device="cpu")
 
 
 def test_duplicate_stems_and_empty_inputs_are_refused(tiny_model, tmp_path):

@@ -167,16 +167,52 @@ def test_bf16_autocast_keeps_smoke_metrics(synthetic, tmp_path):
     from blurlib.metrics import summarize
     from blurlib.runtime import cpu_has_bf16
 
-    if not cpu_has_bf16():
+    if not cpu_has_bf16():  # the CPU's test: pinned to the CPU, also where a GPU is present (see test_gpu.py)
         pytest.skip("this CPU has no native bf16 (AVX512-BF16/AMX): blurlib uses fp32 here")
     prof = profiles.get("smoke").replace(size=48, iterations=8)
     test = synthetic.select("test")
     ods = {}
     for prec in ("fp32", "bf16"):
-        run = train(synthetic, tmp_path / prec, model_name="V", profile=prof, progress=False, precision=prec)
+        run = train(synthetic, tmp_path / prec, model_name="V", profile=prof, progress=False, precision=prec,
+                    device="cpu")
         model, ckpt = checkpoint.load_model(run / "model.pt")
         for infer in ("fp32", "bf16"):
-            c = count(test, model_maps(model, ckpt["convention"], 48, precision=infer))
+            c = count(test, model_maps(model, ckpt["convention"], 48, precision=infer, device="cpu"))
             ods[prec, infer] = summarize(c, "pooled")["ods"]
     assert abs(ods["fp32", "fp32"] - ods["fp32", "bf16"]) <= 0.01
     assert abs(ods["fp32", "fp32"] - ods["bf16", "bf16"]) <= 0.05
+
+
+def test_training_on_cuda_asks_for_deterministic_algorithms(monkeypatch, synthetic, tmp_path):
+    """Without a GPU: what runtime.deterministic sets for CUDA and restores after (nothing for CPU), and that
+    training runs inside it."""
+    import contextlib
+    import os
+
+    import blurlib.train as t
+    from blurlib import runtime
+
+    calls = []
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    monkeypatch.setattr(torch.backends.cudnn, "deterministic", False)
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", True)
+    monkeypatch.setattr(torch, "use_deterministic_algorithms", lambda mode, **k: calls.append((mode, k)))
+    with runtime.deterministic(torch.device("cpu")):
+        assert calls == [] and torch.backends.cudnn.benchmark
+    with runtime.deterministic(torch.device("cuda")):
+        assert calls == [(True, {})] and torch.backends.cudnn.deterministic and not torch.backends.cudnn.benchmark
+        assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == runtime.CUBLAS_WORKSPACE
+    assert calls[1] == (False, {"warn_only": False})  # the previous settings are back
+    assert not torch.backends.cudnn.deterministic and torch.backends.cudnn.benchmark
+
+    inside = []
+
+    @contextlib.contextmanager
+    def recording(device):
+        inside.append(device)
+        yield
+        inside.append("exit")
+    monkeypatch.setattr(t.runtime, "deterministic", recording)
+    monkeypatch.setattr(t, "batch_indices", lambda *a: inside.append("step") or [0, 1, 2])
+    train(synthetic, tmp_path, model_name="I", profile=TINY.replace(iterations=1), progress=False, device="cpu")
+    assert inside == [torch.device("cpu"), "step", "exit"]
