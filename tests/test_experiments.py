@@ -39,26 +39,38 @@ def test_later_split_table_labels_published_rows():
     assert t.loc["D-DFFNet (ICME 2023)", "MAE"] == 0.036 and t.loc["D-DFFNet (ICME 2023)", "source"] == "published"
 
 
-def test_committed_more_data_trials_are_used_only_when_all_match_the_data(synthetic, tmp_path, monkeypatch):
+def test_committed_more_data_trials_say_whether_they_match_the_data(synthetic, tmp_path, monkeypatch):
     import json
 
     from blurlib import moredata
 
     monkeypatch.setattr(moredata, "RUNS", tmp_path)
+    (tmp_path / "V_odd").mkdir()
+    (tmp_path / "V_odd" / moredata.REFERENCE_FILE).write_text("{}")
     for k in range(moredata.COMMITTED_TRIALS):
         run = tmp_path / f"V_moredata-train-{k}"
         run.mkdir()
         (run / "run.json").write_text("{}")
         names = [p.name for p in synthetic.select(f"moredata-test-{k}")]
         (run / "metrics.json").write_text(json.dumps({"names": names}))
-    assert moredata._committed_match(synthetic)
+    assert moredata._committed_matches(synthetic) is True
     (tmp_path / "V_moredata-train-1" / "metrics.json").write_text(json.dumps({"names": ["motion0001"]}))
-    assert not moredata._committed_match(synthetic)  # scored on other images (another dataset)
-    names = [p.name for p in synthetic.select("moredata-test-1")]
-    (tmp_path / "V_moredata-train-1" / "metrics.json").write_text(json.dumps({"names": names}))
-    assert moredata._committed_match(synthetic)
+    assert moredata._committed_matches(synthetic) is False  # scored on other images (another dataset): said so
     (tmp_path / "V_moredata-train-4" / "run.json").unlink()
-    assert not moredata._committed_match(synthetic)  # not all trials committed yet
+    assert moredata._committed_matches(synthetic) is None  # not all trials committed: trained now
+    (tmp_path / "V_moredata-train-4" / "run.json").write_text("{}")
+    (tmp_path / "V_odd" / moredata.REFERENCE_FILE).unlink()
+    assert moredata._committed_matches(synthetic) is None  # no stored D_o-only reference: trained now
+
+
+def test_the_committed_more_data_experiment_renders_without_the_reference_weights(cuhk):
+    from blurlib import moredata, profiles
+    from blurlib.data import open_dataset
+
+    bench = open_dataset("cuhk", cuhk, allow_partial=True)
+    trials = moredata.more_data_trials(bench, profiles.get(profiles.COMMITTED))
+    assert len(trials) == moredata.COMMITTED_TRIALS and (trials["ODS (D_o + moved)"] > 0).all()
+    assert not (moredata.RUNS / "V_odd" / "model_fp16.pt").exists()  # the stored reference stands in for them
 
 
 def test_committed_run_reads_a_published_folder_and_ignores_an_incomplete_one(tmp_path):
@@ -69,7 +81,7 @@ def test_committed_run_reads_a_published_folder_and_ignores_an_incomplete_one(tm
     published = tmp_path / "V_odd_paper"
     published.mkdir()
     for f in ("run.json", "metrics.json"):
-        shutil.copy(RUNS / "V_odd" / f, published / f)
+        shutil.copy(RUNS / "V_odd" / f, published / f)  # any published run will do
     r = committed_run("V_odd_paper", runs=tmp_path)
     assert r.dir == published and r.run["model"] == "V"
     assert r.metrics["ours"]["paper"]["ods"] == committed_run("V_odd").metrics["ours"]["paper"]["ods"]
