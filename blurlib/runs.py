@@ -107,6 +107,7 @@ def _data_note(r: RunResult, names: list[str], command: str) -> RunResult:
         r.note = (f"committed scores from {len(scored)} test images of {r.run.get('data', '?')}, not from the "
                   f"{len(names)} test images here; `{command}` makes it from these data")
         r.label += f", {len(scored)} other test images"
+        r.origin += f" — {r.note}"
     return r
 
 
