@@ -8,8 +8,7 @@ from functools import cache
 from importlib import resources
 
 from blurlib.errors import BlurlibError
-
-LOSSES = ("cross_entropy", "fidelity")
+from blurlib.losses import LOSSES
 
 
 @dataclass(frozen=True)

