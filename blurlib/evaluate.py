@@ -6,14 +6,25 @@ import csv
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import cv2
 import numpy as np
+import pandas as pd
 from tqdm import tqdm
 
+from blurlib import checkpoint, metrics
+from blurlib.apps import iou, segment
+from blurlib.baselines import get as get_baseline
 from blurlib.data import Pair
 from blurlib.data.cuhk import read_mask
+from blurlib.data.preprocess import DEFAULT_SIZE, resize_pair
 from blurlib.errors import BlurlibError
-from blurlib.io import atomic_write, read_grey
+from blurlib.io import atomic_write, read_grey, write_json, write_png
 from blurlib.metrics import Counts, pr_table
+from blurlib.predict import predict_map, to_png
+from blurlib.provenance import provenance
+
+HIFST_DIR = ("baselines", "hifst")
+"""Where a dataset root keeps the official HiFST maps (``<name>_HiFSTBlurMap.png``, 255 = sharp), if anywhere."""
 
 
 def count(pairs: Sequence[Pair], map_of: Callable[[Pair], np.ndarray], progress: bool = False) -> Counts:
@@ -58,8 +69,6 @@ def write_pr_csv(path: Path, c: Counts) -> None:
 
 def read_pr_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """(recall, precision) of the pooled curve in a CSV written by :func:`write_pr_csv`."""
-    import pandas as pd
-
     df = pd.read_csv(path)
     return df["recall"].to_numpy(), df["precision"].to_numpy()
 
@@ -67,13 +76,19 @@ def read_pr_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
 def model_maps(model, convention: str, size: int | None, precision: str = "auto",
                device: str | None = None) -> Callable[[Pair], np.ndarray]:
     """A ``map_of`` predicting each pair's image with ``model`` (input resized to ``size``, map at mask size)."""
-    from blurlib.predict import predict_map
-
     return lambda p: predict_map(model, p.load()[0], size=size, convention=convention, precision=precision,
                                  device=device)
 
 
-HIFST_DIR = ("baselines", "hifst")  # where the offline benchmark copy keeps the official HiFST maps
+def official_hifst(root: Path) -> Path | None:
+    """The folder of official HiFST maps in dataset ``root`` (``ROOT/baselines/hifst``), or None where there is none."""
+    folder = Path(root).joinpath(*HIFST_DIR)
+    return folder if folder.is_dir() else None
+
+
+def official_hifst_maps(folder: Path) -> Callable[[Pair], np.ndarray]:
+    """A ``map_of`` reading the official HiFST maps of ``folder`` as uint8 blur maps (255 = blurred)."""
+    return map_folder(folder, invert=True, suffix="_HiFSTBlurMap")
 
 
 def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = None, n_maps: int = 6,
@@ -83,11 +98,6 @@ def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = Non
     ``size``: test input side (default: the run's training size). ``hifst``: a folder of official HiFST maps
     (``<name>_HiFSTBlurMap.png``, 255 = sharp) scored on exactly the same images for a fair side-by-side row.
     """
-    from blurlib import checkpoint, metrics
-    from blurlib.io import write_json, write_png
-    from blurlib.predict import to_png
-    from blurlib.provenance import provenance
-
     run_dir = Path(run_dir)
     model, ckpt = checkpoint.load_model(run_dir / "model.pt")
     size = size or ckpt["meta"]["profile"]["size"]
@@ -108,7 +118,7 @@ def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = Non
         result["fusion_weights"] = model.fusion_weights
     write_pr_csv(run_dir / "pr.csv", c)
     if hifst is not None and Path(hifst).is_dir():
-        h = count(pairs, map_folder(hifst, invert=True, suffix="_HiFSTBlurMap"))
+        h = count(pairs, official_hifst_maps(hifst))
         result["hifst_official"] = {proto: metrics.summarize(h, proto) for proto in metrics.PROTOCOLS}
         write_pr_csv(run_dir / "pr_hifst_official.csv", h)
     result["provenance"] = provenance()
@@ -116,15 +126,10 @@ def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = Non
     return result
 
 
-def baseline_maps(name: str, size: int | None = 384) -> Callable[[Pair], np.ndarray]:
+def baseline_maps(name: str, size: int | None = DEFAULT_SIZE) -> Callable[[Pair], np.ndarray]:
     """A ``map_of`` running hand-crafted baseline ``name`` on each image resized to ``size``² (the paper's test size;
     None: original size), the map resized back to the mask's size."""
-    import cv2
-
-    from blurlib.baselines import get
-    from blurlib.data.preprocess import resize_pair
-
-    method = get(name)
+    method = get_baseline(name)
 
     def map_of(p: Pair) -> np.ndarray:
         image = p.load()[0]
@@ -136,8 +141,6 @@ def baseline_maps(name: str, size: int | None = 384) -> Callable[[Pair], np.ndar
 
 def segmentation_iou(pairs: Sequence[Pair], methods: dict[str, Callable[[Pair], np.ndarray]]) -> dict[str, list[float]]:
     """IoU with the mask of the GrabCut segmentation (paper Fig. 10) initialised from each method's map, per image."""
-    from blurlib.apps import iou, segment
-
     out: dict[str, list[float]] = {name: [] for name in methods}
     for p in pairs:
         image, mask = p.load()
@@ -150,10 +153,6 @@ def score_methods(pairs: Sequence[Pair], methods: dict[str, Callable[[Pair], np.
                   progress: bool = True, write_metrics: bool = True) -> dict:
     """Score each method's maps on ``pairs`` (both protocols); write ``out_dir``/pr_<method>.csv and, unless
     ``write_metrics`` is False (the caller adds to the result and writes it), ``out_dir``/metrics.json."""
-    from blurlib import metrics
-    from blurlib.io import write_json
-    from blurlib.provenance import provenance
-
     out_dir = Path(out_dir)
     result = {"n_images": len(pairs), "names": [p.name for p in pairs], "methods": {}}
     for name, map_of in methods.items():

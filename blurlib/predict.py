@@ -25,13 +25,11 @@ import torch
 from tqdm import tqdm
 
 from blurlib import runtime
-from blurlib.data.preprocess import normalize, resize_pair
+from blurlib.data.preprocess import DEFAULT_SIZE, normalize, resize_pair
 from blurlib.errors import BlurlibError
-from blurlib.io import MAX_PIXELS, read_rgb_noted, write_png
+from blurlib.io import IMAGE_SUFFIXES, MAX_PIXELS, read_rgb_noted, write_png
 
-DEFAULT_SIZE = 384
 NET_BYTES_PER_PIXEL = 400  # peak memory of a VGG16 forward at an image's own size (bf16, measured: ~324 B/px)
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
 
 @torch.inference_mode()

@@ -1,4 +1,5 @@
-"""Provenance of a run: command, git commit, device, versions, date."""
+"""Provenance of a run: command, git commit, hardware, versions, date — portable: no absolute path of the machine
+that wrote it (see :func:`portable_command`), the hardware by its model name (:func:`blurlib.runtime.hardware`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pathlib import Path
 import torch
 
 import blurlib
+from blurlib.paths import portable
+from blurlib.runtime import hardware
 
 
 def git_commit(cwd: Path | None = None) -> str:
@@ -27,13 +30,29 @@ def now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
+def portable_command(command: list[str]) -> str:
+    """The command line as recorded: each absolute path (also after ``--option=``) made :func:`portable`
+    (``$BLURLIB_DATA/…``, relative to the project, or ``~/…``).
+
+    >>> portable_command(["blurlib", "evaluate", f"--pred={Path.home() / 'maps'}"])
+    'blurlib evaluate --pred=~/maps'
+    """
+    def one(arg: str) -> str:
+        option, eq, value = arg.partition("=")
+        if eq and option.startswith("-"):
+            return f"{option}={portable(value)}"
+        return portable(arg)
+
+    return " ".join(one(str(a)) for a in command)
+
+
 def provenance(command: list[str] | None = None) -> dict:
     return {
-        "command": " ".join(command if command is not None else sys.argv),
+        "command": portable_command(command if command is not None else sys.argv),
         "git_commit": git_commit(),
         "date": now(),
         "blurlib": blurlib.__version__,
         "torch": torch.__version__,
         "python": platform.python_version(),
-        "host": platform.node(),
+        "host": hardware(),
     }

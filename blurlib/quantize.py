@@ -36,7 +36,7 @@ import torch.ao.quantization as tq
 from torch import nn
 from torch.ao.quantization.observer import FixedQParamsObserver, HistogramObserver, default_per_channel_weight_observer
 
-from blurlib.data.preprocess import normalize, resize_pair
+from blurlib.data.preprocess import DEFAULT_SIZE, normalize, resize_pair
 from blurlib.errors import BlurlibError
 from blurlib.models import BlurMapper, upsample
 
@@ -98,7 +98,7 @@ def _observed(q: nn.Module) -> dict[str, nn.Module]:
 
 @torch.inference_mode()
 def calibrate(model: nn.Module, images: Iterable[np.ndarray], *, convention: str = "caffe",
-              size: int = 384) -> dict:
+              size: int = DEFAULT_SIZE) -> dict:
     """Activation scales of the int8 model of ``model`` (config I–V), observed on ``images`` (uint8 RGB (H, W, 3),
     resized to ``size``²). Returns ``{"engine", "size", "images", "activations": {module: [scale, zero_point,
     quant_min, quant_max]}}``, the content of ``int8_calibration.json``."""

@@ -13,6 +13,9 @@ import platform
 import torch
 
 PRECISIONS = ("auto", "bf16", "fp32")
+"""Float precisions: ``auto`` resolves to ``bf16`` where the device computes it natively (:func:`resolve_precision`)."""
+INFERENCE_PRECISIONS = (*PRECISIONS, "int8")
+"""Precisions a model can be run in: the float ones, and ``int8`` (configs I–V on CPU, :mod:`blurlib.quantize`)."""
 
 
 def pick_device(device: str | None = None) -> torch.device:
@@ -54,9 +57,27 @@ def free_memory(device: torch.device) -> int:
         return 1 << 62
 
 
+def cpu_name() -> str:
+    """The processor's model name (``/proc/cpuinfo`` on Linux, else what the platform reports), e.g. ``AMD EPYC``."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def hardware() -> str:
+    """The machine by its parts, for provenance: ``<cpu model>, <n> cores`` and the GPU's name where CUDA is present."""
+    gpu = f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
+    return f"{cpu_name()}, {os.cpu_count()} cores{gpu}"
+
+
 def describe(device: torch.device) -> str:
-    """A one-line description of the device, for provenance."""
+    """A one-line description of the device, for provenance: ``cuda: <GPU name>`` or
+    ``cpu: <model name>, <n> threads, <vector extension>``."""
     if device.type == "cuda":
         return f"cuda: {torch.cuda.get_device_name(device)}"
-    return f"cpu: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, " \
-           f"{torch.backends.cpu.get_cpu_capability()}"
+    return f"cpu: {cpu_name()}, {torch.get_num_threads()} threads, {torch.backends.cpu.get_cpu_capability()}"

@@ -5,7 +5,7 @@ split, ``publish`` into runs/<name>. An experiment already published with the sa
 half way continues from its last checkpoint when the script is started again with the same --work folder.
 
     python scripts/run_experiments.py --list
-    python scripts/run_experiments.py --only fusion_ds_odd fcn8s_odd --root ../shared/cuhk --allow-partial
+    python scripts/run_experiments.py --only fusion_ds_odd fcn8s_odd --root "$BLURLIB_DATA" --allow-partial
     python scripts/run_experiments.py --only V_odd --profile paper      # published as runs/V_odd_paper
 
 Runs of the profile the notebooks' committed results use (``cpu-short``) are published as runs/<name>; any other

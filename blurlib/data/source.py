@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from blurlib.errors import BlurlibError
-from blurlib.paths import project_root
+from blurlib.paths import DATA_ENV, project_root
 
-ENV_VAR = "BLURLIB_DATA"
+ENV_VAR = DATA_ENV
 PROJECT_PAGE = "http://www.cse.cuhk.edu.hk/leojia/projects/dblurdetect/"
 
 
