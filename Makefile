@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# torch/torchvision as installed on this machine kind (pip takes them from its local disk)
+# the torch/torchvision versions blurlib is tested with (e.g. make TORCH="torch==2.14.1+cpu torchvision==0.29.1+cpu")
 TORCH  ?= torch==2.14.1 torchvision==0.29.1
 # papermill parameters for every notebook, e.g. make PARAMS="-p profile paper -p data_source cuhk"
 PARAMS ?=

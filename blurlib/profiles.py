@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import cache
 from importlib import resources
 
@@ -14,7 +14,7 @@ from blurlib.losses import LOSSES
 @dataclass(frozen=True)
 class Profile:
     name: str
-    about: str
+    about: str = field(compare=False)  # prose: rewording it does not make another profile (a run still resumes)
     size: int  # input side, pixels (images and masks resized to size x size)
     batch_size: int
     iterations: int

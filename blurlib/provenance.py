@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import platform
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,20 +31,22 @@ def now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def portable_command(command: list[str]) -> str:
-    """The command line as recorded: each absolute path (also after ``--option=``) made :func:`portable`
-    (``$BLURLIB_DATA/…``, relative to the project, or ``~/…``).
+_ABSOLUTE = re.compile(r"(?<![\w.~$/-])/[^\s,;:)'\"]*")
 
-    >>> portable_command(["blurlib", "evaluate", f"--pred={Path.home() / 'maps'}"])
-    'blurlib evaluate --pred=~/maps'
+
+def portable_text(text: str) -> str:
+    """``text`` (a command line, a data description) with every absolute path made :func:`~blurlib.paths.portable`:
+    ``$BLURLIB_DATA/…``, relative to the project, or ``~/…``.
+
+    >>> portable_text(f"--pred={Path.home() / 'maps'} (706 images, {Path.home()})")
+    '--pred=~/maps (706 images, ~)'
     """
-    def one(arg: str) -> str:
-        option, eq, value = arg.partition("=")
-        if eq and option.startswith("-"):
-            return f"{option}={portable(value)}"
-        return portable(arg)
+    return _ABSOLUTE.sub(lambda m: portable(m.group()), text)
 
-    return " ".join(one(str(a)) for a in command)
+
+def portable_command(command: list[str]) -> str:
+    """The command line as recorded: its arguments joined, absolute paths made portable (:func:`portable_text`)."""
+    return portable_text(" ".join(map(str, command)))
 
 
 def provenance(command: list[str] | None = None) -> dict:

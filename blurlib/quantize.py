@@ -1,8 +1,8 @@
 """Int8 inference on CPU for configs I–V: static post-training quantization of the VGG16 trunk.
 
 On a CPU without AMX (AVX512-VNNI/BF16 only) an int8 convolution does twice the multiply-adds per instruction of a
-bf16 one: config V at 384² takes ~0.10 s instead of ~0.21 s in bf16 on the 2-core machine of this project (see
-``blurlib bench``). The trunk's convolutions (fused with their ReLU) and max pools run in int8 with per-channel
+bf16 one: config V at 384² takes 0.11 s instead of 0.22 s in bf16 on a 2-core AMD EPYC (Zen 4) without AMX
+(``blurlib bench``, ``runs/bench_cpu``). The trunk's convolutions (fused with their ReLU) and max pools run in int8 with per-channel
 weight scales; the 1×1 score conv, the upsampling and the sigmoid stay float32.
 
 Weights are quantized when the model is loaded, from the float checkpoint; the activation scales come from a

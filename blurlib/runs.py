@@ -17,9 +17,13 @@ from pathlib import Path
 from torch import nn
 
 from blurlib import checkpoint
+from blurlib.baselines import METHODS
 from blurlib.data import Benchmark
+from blurlib.evaluate import baseline_maps, evaluate_run, official_hifst, score_methods
 from blurlib.paths import REPO, project_root
 from blurlib.profiles import Profile
+from blurlib.provenance import portable_text
+from blurlib.train import train
 
 RUNS = REPO / "runs"
 DEFAULT_RUN = RUNS / "V_odd"
@@ -57,28 +61,35 @@ def _read(path: Path) -> dict:
 
 def profile_name(run: dict) -> str:
     """The profile a run was trained with (run.json stores the whole profile under "profile")."""
-    return run["profile"]["name"] if isinstance(run["profile"], dict) else run["profile"]
+    return run["profile"]["name"]
 
 
 def describe(run_dir: Path, run: dict) -> str:
     prov = run["provenance"]
     return (f"committed run {run_dir.name} (model {run['model']}, profile {profile_name(run)}, trained on {run['split']} "
-            f"of {run['data']}; commit {prov['git_commit'][:10]}, {prov['date']}, {run['device']}, "
+            f"of {portable_text(run['data'])}; commit {prov['git_commit'][:10]}, {prov['date']}, {run['device']}, "
             f"{run['wall_seconds'] / 60:.0f} min)")
 
 
 def committed_run(name: str, runs: Path | None = None) -> RunResult | None:
-    """The committed run ``runs/<name>`` (run.json and metrics.json present), or None when it is not committed.
+    """The committed run ``runs/<name>``, or None when it is not committed (no metrics.json: never scored).
+
+    A trained run has run.json beside its metrics; a scoring of fixed methods (``baselines_<split>``) has only
+    metrics.json (its ``run`` is then ``{}``).
 
     >>> committed_run("no_such_run") is None
     True
     """
     folder = (runs or RUNS) / name
-    if not ((folder / "metrics.json").is_file() and (folder / "run.json").is_file()):
+    if not (folder / "metrics.json").is_file():
         return None
+    m = _read(folder / "metrics.json")
+    if not (folder / "run.json").is_file():
+        prov = m["provenance"]
+        return RunResult(folder, {}, m, f"committed run {name} ({portable_text(m['data'])}, {m['n_images']} images; commit "
+                                        f"{prov['git_commit'][:10]}, {prov['date']})", f"committed: {_data_word(m['data'])}")
     run = _read(folder / "run.json")
-    return RunResult(folder, run, _read(folder / "metrics.json"), describe(folder, run),
-                     f"committed: {profile_name(run)}, {_data_word(run['data'])}")
+    return RunResult(folder, run, m, describe(folder, run), f"committed: {profile_name(run)}, {_data_word(run['data'])}")
 
 
 def run_result(bench: Benchmark, profile: Profile, model: str = "V", train_split: str = "odd",
@@ -90,16 +101,12 @@ def run_result(bench: Benchmark, profile: Profile, model: str = "V", train_split
     committed = committed_run(name) if use_committed else None
     if committed:
         return committed
-    from blurlib.evaluate import HIFST_DIR, evaluate_run
-    from blurlib.train import train
-
     prof = profile.replace(loss=loss)
     key = hashlib.sha1(json.dumps(prof.as_dict(), sort_keys=True).encode()).hexdigest()[:8]  # a new profile: a new run
     run_dir = local_runs() / f"{name}_{prof.name}-{key}_{'synthetic' if bench.synthetic else 'cuhk'}"
     train(bench, run_dir, model_name=model, profile=prof, weights=weights, split=train_split, progress=progress,
           resume=True)
-    hifst = bench.root.joinpath(*HIFST_DIR)
-    metrics = evaluate_run(run_dir, bench.select(test_split)[: prof.max_images or None], hifst=hifst if hifst.is_dir() else None,
+    metrics = evaluate_run(run_dir, bench.select(test_split)[: prof.max_images or None], hifst=official_hifst(bench.root),
                            progress=progress)
     return RunResult(run_dir, _read(run_dir / "run.json"), metrics,
                      f"trained now: model {model}, profile {prof.name}, on {train_split} of {bench.description} "
@@ -123,16 +130,9 @@ def baseline_result(bench: Benchmark, test_split: str = "even", limit: int | Non
     """Scores of every hand-crafted baseline on ``test_split``: the committed ``runs/baselines_<split>`` if present,
     else computed now on the first ``limit`` test images (all when None) into ``build/runs``."""
     name = f"baselines_{test_split}"
-    committed = RUNS / name
-    if (committed / "metrics.json").is_file():
-        m = _read(committed / "metrics.json")
-        prov = m["provenance"]
-        return RunResult(committed, {}, m, f"committed run {name} ({m['data']}, {m['n_images']} images; commit "
-                                           f"{prov['git_commit'][:10]}, {prov['date']})",
-                         f"committed: {_data_word(m['data'])}")
-    from blurlib.baselines import METHODS
-    from blurlib.evaluate import baseline_maps, score_methods
-
+    committed = committed_run(name)
+    if committed:
+        return committed
     pairs = bench.select(test_split)[:limit]
     out = local_runs() / f"{name}_{'synthetic' if bench.synthetic else 'cuhk'}_{len(pairs)}"
     m = score_methods(pairs, {n: baseline_maps(n) for n in METHODS}, out, progress=progress)

@@ -7,7 +7,7 @@ from pathlib import Path
 from blurlib import runtime
 from blurlib.data import scan
 from blurlib.paths import portable, project_root
-from blurlib.provenance import portable_command, provenance
+from blurlib.provenance import portable_command, portable_text, provenance
 
 
 def test_paths_are_recorded_relative_to_the_data_the_project_or_home(tmp_path, monkeypatch):
@@ -37,3 +37,11 @@ def test_data_description_names_the_data_folder_by_its_variable(synthetic_root, 
     bench = scan(synthetic_root, synthetic=True)
     assert bench.description.endswith("$BLURLIB_DATA)") and str(synthetic_root) not in bench.description
     assert bench.summary()["root"] == "$BLURLIB_DATA"
+
+
+def test_recorded_data_descriptions_are_shown_portably(monkeypatch):
+    monkeypatch.setenv("BLURLIB_DATA", "/data/cuhk")
+    recorded = "partial CUHK benchmark (706 of 1000 images, /data/cuhk); maps in /data/cuhk/baselines/hifst"
+    assert portable_text(recorded) == ("partial CUHK benchmark (706 of 1000 images, $BLURLIB_DATA); "
+                                       "maps in $BLURLIB_DATA/baselines/hifst")
+    assert portable_text("runs/V_odd ../x ~/y $BLURLIB_DATA/z") == "runs/V_odd ../x ~/y $BLURLIB_DATA/z"

@@ -17,6 +17,11 @@ from blurlib.train import batch_indices, param_groups, poly_lr, train
 TINY = profiles.get("smoke").replace(size=32, iterations=6, checkpoint_every=3)
 
 
+def test_rewording_a_profile_keeps_it_the_same_profile():
+    p = profiles.get("cpu-short")
+    assert p.replace(about="reworded") == p and p.replace(iterations=5) != p
+
+
 def test_paper_profile_is_the_recipe():
     p = profiles.get("paper")
     assert (p.size, p.batch_size, p.iterations) == (384, 3, 10_000)
