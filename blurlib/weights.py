@@ -22,9 +22,12 @@ import importlib.util
 from functools import cache
 from pathlib import Path
 
+import h5py
 import numpy as np
 import torch
 from torch import nn
+from torch.hub import get_dir
+from torchvision.models import VGG16_Weights
 
 from blurlib.errors import BlurlibError
 from blurlib.io import file_sha256
@@ -79,8 +82,6 @@ def read_keras_h5(path: Path) -> dict[str, torch.Tensor]:
     Keys: ``convX_Y.weight`` (out, in, 3, 3) / ``.bias``, ``side{1..5}.weight`` (1, C, 1, 1) / ``.bias``,
     ``fuse.weight`` (1, 5, 1, 1) / ``.bias`` (sides and fuse only when the file has them).
     """
-    import h5py
-
     def conv(w, b):
         return torch.from_numpy(np.ascontiguousarray(np.transpose(w[()], (3, 2, 0, 1)))), torch.from_numpy(b[()])
 
@@ -103,12 +104,8 @@ def read_keras_h5(path: Path) -> dict[str, torch.Tensor]:
 
 def imagenet_state() -> dict[str, torch.Tensor]:
     """torchvision's VGG16 ImageNet conv weights as ``convX_Y.weight``/``.bias`` (hash-checked)."""
-    from torch.hub import get_dir
-
     path = Path(get_dir()) / "checkpoints" / IMAGENET_FILE
     if not path.is_file():
-        from torchvision.models import VGG16_Weights
-
         try:
             VGG16_Weights.IMAGENET1K_V1.get_state_dict(progress=True, check_hash=True)
         except Exception as e:  # offline: URLError, OSError, …
