@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -13,8 +14,9 @@ from tqdm import tqdm
 
 from blurlib import checkpoint, metrics
 from blurlib.apps import iou, segment
+from blurlib.baselines import METHODS
 from blurlib.baselines import get as get_baseline
-from blurlib.data import Pair
+from blurlib.data import Benchmark, Pair
 from blurlib.data.cuhk import read_mask
 from blurlib.data.preprocess import DEFAULT_SIZE, resize_pair
 from blurlib.errors import BlurlibError
@@ -197,3 +199,40 @@ def agreement(pairs: Sequence[Pair], a: Callable[[Pair], np.ndarray], b: Callabl
         x, y = np.asarray(a(p), np.float64).ravel(), np.asarray(b(p), np.float64).ravel()
         out.append(float(np.corrcoef(x, y)[0, 1]) if x.std() > 0 and y.std() > 0 else 0.0)
     return out
+
+
+def score_baselines(bench: Benchmark, pairs: Sequence[Pair], methods: Sequence[str], out_dir: Path, *,
+                    size: int | None = DEFAULT_SIZE, agreement_images: int = 50, update: bool = False,
+                    progress: bool = True) -> dict:
+    """Score the hand-crafted baselines ``methods`` (names in :data:`blurlib.baselines.METHODS`) on ``pairs`` of
+    ``bench``, on images resized to ``size``² (None or 0: original size), beside the official HiFST maps where the
+    dataset has them (:func:`official_hifst`). Writes ``out_dir``/pr_<method>.csv and ``out_dir``/metrics.json
+    (both protocols per method, the data, provenance); returns the metrics.
+
+    ``agreement_images``: on that many images, the per-image Pearson correlation of our HiFST with the official maps
+    (``hifst_agreement``; 0: skip). ``update``: re-score only ``methods`` and keep the other methods of the existing
+    metrics.json, which must be scored on the same images (checked before any file is rewritten).
+    """
+    unknown = set(methods) - set(METHODS)
+    if unknown:
+        raise BlurlibError(f"unknown baseline(s) {', '.join(sorted(unknown))}: use {', '.join(METHODS)}.")
+    metrics_path = Path(out_dir) / "metrics.json"
+    previous = json.loads(metrics_path.read_text()) if update and metrics_path.exists() else None
+    if previous is not None:
+        check_same_images(previous, [p.name for p in pairs], metrics_path)
+    maps = {name: baseline_maps(name, size or None) for name in methods}
+    official = official_hifst(bench.root)
+    if official is not None:
+        hifst_official = official_hifst_maps(official)
+        maps["HiFST (official maps)"] = lambda p: hifst_official(p).astype(np.float32) / 255.0
+    result = score_methods(pairs, maps, out_dir, progress=progress, write_metrics=False)
+    result["data"] = bench.description
+    if official is not None and "HiFST" in methods and agreement_images:
+        some = pairs[:: max(1, len(pairs) // agreement_images)][:agreement_images]
+        r = agreement(some, maps["HiFST"], maps["HiFST (official maps)"])
+        result["hifst_agreement"] = {"pearson_mean": float(np.mean(r)), "pearson_median": float(np.median(r)),
+                                     "per_image": {p.name: v for p, v in zip(some, r)}}
+    if previous is not None:
+        result = merge_rescored(previous, result, metrics_path)
+    write_json(metrics_path, result)
+    return result
