@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# the torch/torchvision versions blurlib is tested with (e.g. make TORCH="torch==2.14.1+cpu torchvision==0.29.1+cpu")
+# the torch/torchvision versions blurlib is tested with (another build: make TORCH="torch==X torchvision==Y")
 TORCH  ?= torch==2.14.1 torchvision==0.29.1
 # papermill parameters for every notebook, e.g. make PARAMS="-p profile paper -p data_source cuhk"
 PARAMS ?=
