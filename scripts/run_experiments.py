@@ -64,8 +64,7 @@ def is_published(name: str, profile: str, runs: Path) -> bool:
     run_json = runs / published_as(name, profile) / "run.json"
     if not (run_json.is_file() and run_json.with_name("metrics.json").is_file()):
         return False
-    stored = json.loads(run_json.read_text())["profile"]
-    return (stored["name"] if isinstance(stored, dict) else stored) == profile
+    return json.loads(run_json.read_text())["profile"]["name"] == profile  # run.json holds the whole profile
 
 
 def main(argv: list[str] | None = None) -> int:
