@@ -44,7 +44,11 @@ def predict_map(model: torch.nn.Module, image: np.ndarray, *, size: int | None =
     int8 = getattr(model, "is_int8", False)  # a blurlib.quantize model: int8 trunk, CPU, no autocast
     dev = torch.device("cpu") if int8 and device is None else runtime.pick_device(str(device) if device else None)
     if precision == "int8" and not int8:
-        raise BlurlibError("precision int8 needs the int8 model: blurlib.quantize.load_int8(model, checkpoint).")
+        raise BlurlibError("precision int8 needs the int8 model: blurlib.checkpoint.load_model(path, precision='int8') "
+                           "or blurlib.quantize.load_int8(model, checkpoint).")
+    if int8 and precision not in ("auto", "int8"):
+        raise BlurlibError(f"precision {precision} needs the float model, not the int8 one: "
+                           f"blurlib.checkpoint.load_model(path, precision={precision!r}).")
     if int8 and dev.type != "cpu":
         raise BlurlibError(f"int8 models run on CPU only, not {dev.type}: use --precision bf16 there.")
     prec = "fp32" if int8 else runtime.resolve_precision(precision, dev)

@@ -103,7 +103,10 @@ def test_one_loader_gives_a_checkpoints_model_ready_for_each_precision(float_mod
     calib = json.loads(path.read_text())
     assert path == calibration_path(ckpt) and (calib["split"], calib["seed"], calib["images"]) == ("train", 1, 2)
     assert calib["names"] == sorted(calib["names"]) and set(calib["names"]) <= {p.name for p in pairs}
-    assert checkpoint.load_model(ckpt, precision="int8")[0].is_int8
+    int8 = checkpoint.load_model(ckpt, precision="int8")[0]
+    assert int8.is_int8
+    with pytest.raises(BlurlibError, match="precision bf16 needs the float model"):
+        predict_map(int8, np.zeros((8, 8, 3), np.uint8), size=32, precision="bf16")
     for precision in ("auto", "bf16", "fp32"):
         model, meta = checkpoint.load_model(ckpt, precision=precision)
         assert not getattr(model, "is_int8", False) and meta["model"] == "III"
