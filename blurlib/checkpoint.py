@@ -16,6 +16,8 @@ from blurlib.data.preprocess import CONVENTIONS
 from blurlib.errors import BlurlibError, reason
 from blurlib.io import atomic_write
 from blurlib.models import MODELS, build
+from blurlib.quantize import load_int8
+from blurlib.runtime import INFERENCE_PRECISIONS
 
 FORMAT = "blurlib-checkpoint-1"
 
@@ -54,11 +56,17 @@ def read(path: str | Path) -> dict:
     return ckpt
 
 
-def load_model(path: str | Path, expect: str | None = None) -> tuple[nn.Module, dict]:
-    """Rebuild the model stored at ``path`` (float32, eval mode); returns (model, checkpoint without weights).
+def load_model(path: str | Path, expect: str | None = None, precision: str = "auto") -> tuple[nn.Module, dict]:
+    """Rebuild the model stored at ``path``, ready to run in ``precision`` (eval mode); returns (model, checkpoint
+    without weights).
 
-    ``expect``: the model name the caller needs; a checkpoint of another model is refused.
+    ``precision``: one of :data:`blurlib.runtime.INFERENCE_PRECISIONS`. The float ones give the float32 model (the
+    precision is applied by autocast when it runs); ``int8`` gives its int8 model (configs I–V, CPU) with the
+    calibration stored beside the checkpoint (:func:`blurlib.quantize.load_int8`). ``expect``: the model name the
+    caller needs; a checkpoint of another model is refused.
     """
+    if precision not in INFERENCE_PRECISIONS:
+        raise BlurlibError(f"unknown precision {precision!r}: use one of {', '.join(INFERENCE_PRECISIONS)}.")
     ckpt = read(path)
     bad = [k for k, v in ckpt["state_dict"].items()
            if not isinstance(v, torch.Tensor) or (v.is_floating_point() and not torch.isfinite(v).all())]
@@ -73,4 +81,6 @@ def load_model(path: str | Path, expect: str | None = None) -> tuple[nn.Module, 
     except (RuntimeError, ValueError, TypeError, AttributeError) as e:
         raise BlurlibError(f"{path}: weights do not fit model {ckpt['model']!r} ({str(e).splitlines()[0]}).") from e
     ckpt.pop("optimizer", None)
+    if precision == "int8":
+        return load_int8(model.eval(), path), ckpt
     return model.eval(), ckpt

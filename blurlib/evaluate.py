@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import cv2
 import numpy as np
+import pandas as pd
 from tqdm import tqdm
 
-from blurlib.data import Pair
+from blurlib import checkpoint, metrics, runtime
+from blurlib.apps import iou, segment
+from blurlib.baselines import METHODS
+from blurlib.baselines import get as get_baseline
+from blurlib.data import Benchmark, Pair
 from blurlib.data.cuhk import read_mask
+from blurlib.data.preprocess import DEFAULT_SIZE, resize_pair
 from blurlib.errors import BlurlibError
-from blurlib.io import atomic_write, read_grey
+from blurlib.io import atomic_write, read_grey, write_json, write_png
 from blurlib.metrics import Counts, pr_table
+from blurlib.predict import predict_map, to_png
+from blurlib.provenance import provenance
+
+HIFST_DIR = ("baselines", "hifst")
+"""Where a dataset root keeps the official HiFST maps (``<name>_HiFSTBlurMap.png``, 255 = sharp), if anywhere."""
 
 
 def count(pairs: Sequence[Pair], map_of: Callable[[Pair], np.ndarray], progress: bool = False) -> Counts:
@@ -74,8 +87,6 @@ def write_pr_csv(path: Path, c: Counts) -> None:
 
 def read_pr_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """(recall, precision) of the pooled curve in a CSV written by :func:`write_pr_csv`."""
-    import pandas as pd
-
     df = pd.read_csv(path)
     return df["recall"].to_numpy(), df["precision"].to_numpy()
 
@@ -83,13 +94,19 @@ def read_pr_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
 def model_maps(model, convention: str, size: int | None, precision: str = "auto",
                device: str | None = None) -> Callable[[Pair], np.ndarray]:
     """A ``map_of`` predicting each pair's image with ``model`` (input resized to ``size``, map at mask size)."""
-    from blurlib.predict import predict_map
-
     return lambda p: predict_map(model, p.load()[0], size=size, convention=convention, precision=precision,
                                  device=device)
 
 
-HIFST_DIR = ("baselines", "hifst")  # where the offline benchmark copy keeps the official HiFST maps
+def official_hifst(root: Path) -> Path | None:
+    """The folder of official HiFST maps in dataset ``root`` (``ROOT/baselines/hifst``), or None where there is none."""
+    folder = Path(root).joinpath(*HIFST_DIR)
+    return folder if folder.is_dir() else None
+
+
+def official_hifst_maps(folder: Path) -> Callable[[Pair], np.ndarray]:
+    """A ``map_of`` reading the official HiFST maps of ``folder`` as uint8 blur maps (255 = blurred)."""
+    return map_folder(folder, invert=True, suffix="_HiFSTBlurMap")
 
 
 def official_hifst(root: Path) -> Path | None:
@@ -109,11 +126,6 @@ def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = Non
     (the device by name, the precision as resolved, e.g. ``auto`` -> ``bf16``).
     ``weights``: the checkpoint to score (default ``run_dir/model.pt``).
     """
-    from blurlib import checkpoint, metrics, runtime
-    from blurlib.io import write_json, write_png
-    from blurlib.predict import to_png
-    from blurlib.provenance import provenance
-
     run_dir = Path(run_dir)
     model, ckpt = checkpoint.load_model(weights or run_dir / "model.pt")
     size = size or ckpt["meta"]["profile"]["size"]
@@ -136,7 +148,7 @@ def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = Non
         result["fusion_weights"] = model.fusion_weights
     write_pr_csv(run_dir / "pr.csv", c)
     if hifst is not None and Path(hifst).is_dir():
-        h = count(pairs, map_folder(hifst, invert=True, suffix="_HiFSTBlurMap"))
+        h = count(pairs, official_hifst_maps(hifst))
         result["hifst_official"] = {proto: metrics.summarize(h, proto) for proto in metrics.PROTOCOLS}
         write_pr_csv(run_dir / "pr_hifst_official.csv", h)
     result["provenance"] = provenance()
@@ -144,15 +156,10 @@ def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = Non
     return result
 
 
-def baseline_maps(name: str, size: int | None = 384) -> Callable[[Pair], np.ndarray]:
+def baseline_maps(name: str, size: int | None = DEFAULT_SIZE) -> Callable[[Pair], np.ndarray]:
     """A ``map_of`` running hand-crafted baseline ``name`` on each image resized to ``size``² (the paper's test size;
     None: original size), the map resized back to the mask's size."""
-    import cv2
-
-    from blurlib.baselines import get
-    from blurlib.data.preprocess import resize_pair
-
-    method = get(name)
+    method = get_baseline(name)
 
     def map_of(p: Pair) -> np.ndarray:
         image = p.load()[0]
@@ -164,8 +171,6 @@ def baseline_maps(name: str, size: int | None = 384) -> Callable[[Pair], np.ndar
 
 def segmentation_iou(pairs: Sequence[Pair], methods: dict[str, Callable[[Pair], np.ndarray]]) -> dict[str, list[float]]:
     """IoU with the mask of the GrabCut segmentation (paper Fig. 10) initialised from each method's map, per image."""
-    from blurlib.apps import iou, segment
-
     out: dict[str, list[float]] = {name: [] for name in methods}
     for p in pairs:
         image, mask = p.load()
@@ -178,10 +183,6 @@ def score_methods(pairs: Sequence[Pair], methods: dict[str, Callable[[Pair], np.
                   progress: bool = True, write_metrics: bool = True) -> dict:
     """Score each method's maps on ``pairs`` (both protocols); write ``out_dir``/pr_<method>.csv and, unless
     ``write_metrics`` is False (the caller adds to the result and writes it), ``out_dir``/metrics.json."""
-    from blurlib import metrics
-    from blurlib.io import write_json
-    from blurlib.provenance import provenance
-
     out_dir = Path(out_dir)
     result = {"n_images": len(pairs), "names": [p.name for p in pairs], "methods": {}}
     for name, map_of in methods.items():
@@ -226,3 +227,40 @@ def agreement(pairs: Sequence[Pair], a: Callable[[Pair], np.ndarray], b: Callabl
         x, y = np.asarray(a(p), np.float64).ravel(), np.asarray(b(p), np.float64).ravel()
         out.append(float(np.corrcoef(x, y)[0, 1]) if x.std() > 0 and y.std() > 0 else 0.0)
     return out
+
+
+def score_baselines(bench: Benchmark, pairs: Sequence[Pair], methods: Sequence[str], out_dir: Path, *,
+                    size: int | None = DEFAULT_SIZE, agreement_images: int = 50, update: bool = False,
+                    progress: bool = True) -> dict:
+    """Score the hand-crafted baselines ``methods`` (names in :data:`blurlib.baselines.METHODS`) on ``pairs`` of
+    ``bench``, on images resized to ``size``² (None or 0: original size), beside the official HiFST maps where the
+    dataset has them (:func:`official_hifst`). Writes ``out_dir``/pr_<method>.csv and ``out_dir``/metrics.json
+    (both protocols per method, the data, provenance); returns the metrics.
+
+    ``agreement_images``: on that many images, the per-image Pearson correlation of our HiFST with the official maps
+    (``hifst_agreement``; 0: skip). ``update``: re-score only ``methods`` and keep the other methods of the existing
+    metrics.json, which must be scored on the same images (checked before any file is rewritten).
+    """
+    unknown = set(methods) - set(METHODS)
+    if unknown:
+        raise BlurlibError(f"unknown baseline(s) {', '.join(sorted(unknown))}: use {', '.join(METHODS)}.")
+    metrics_path = Path(out_dir) / "metrics.json"
+    previous = json.loads(metrics_path.read_text()) if update and metrics_path.exists() else None
+    if previous is not None:
+        check_same_images(previous, [p.name for p in pairs], metrics_path)
+    maps = {name: baseline_maps(name, size or None) for name in methods}
+    official = official_hifst(bench.root)
+    if official is not None:
+        hifst_official = official_hifst_maps(official)
+        maps["HiFST (official maps)"] = lambda p: hifst_official(p).astype(np.float32) / 255.0
+    result = score_methods(pairs, maps, out_dir, progress=progress, write_metrics=False)
+    result["data"] = bench.description
+    if official is not None and "HiFST" in methods and agreement_images:
+        some = pairs[:: max(1, len(pairs) // agreement_images)][:agreement_images]
+        r = agreement(some, maps["HiFST"], maps["HiFST (official maps)"])
+        result["hifst_agreement"] = {"pearson_mean": float(np.mean(r)), "pearson_median": float(np.median(r)),
+                                     "per_image": {p.name: v for p, v in zip(some, r)}}
+    if previous is not None:
+        result = merge_rescored(previous, result, metrics_path)
+    write_json(metrics_path, result)
+    return result

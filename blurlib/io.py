@@ -21,6 +21,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from blurlib.errors import BlurlibError
 
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+"""File suffixes read as images (lower case; matched case-insensitively)."""
 MAX_PIXELS = 120_000_000  # larger images are refused before decoding (a 100-megapixel camera still passes)
 BYTES_PER_PIXEL = 16  # decoded RGB + float map + its resize + 8-bit map: peak memory of predicting one image
 _ORIENTATION = 0x0112  # EXIF tag; values 5-8 swap width and height

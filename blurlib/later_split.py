@@ -11,6 +11,7 @@ import pandas as pd
 
 from blurlib.data import Benchmark
 from blurlib.errors import BlurlibError
+from blurlib.models import CONFIGS
 from blurlib.profiles import Profile
 from blurlib.runs import RunResult, run_result
 from blurlib.tables import paper
@@ -33,7 +34,7 @@ def later_split_table(runs: dict[str, RunResult]) -> pd.DataFrame:
     rows = {}
     for name, r in runs.items():
         m = r.metrics["ours"]["pooled"]
-        rows[f"DBM config {name}" if name in ("I", "II", "III", "IV", "V") else name] = \
+        rows[f"DBM config {name}" if name in CONFIGS else name] = \
             {v: m[k] for k, v in COLUMNS.items()} | {"test images": m["n_images"], "source": f"ours ({r.label})"}
     for name, values in paper()["later_split"].items():
         rows[name] = {v: values.get(k) for k, v in COLUMNS.items()} | {"test images": 100, "source": "published"}

@@ -1,7 +1,7 @@
 """Blur-map metrics: per-image threshold counts, the paper's protocol and the pooled protocol, MAE and Fβ.
 
 Positive class = blurred pixels (mask True). Maps are floats in [0, 1] (1 = blurred), quantised to 256 levels
-``q = round(255 · map)``; threshold k (0…255) predicts "blurred" where ``q ≥ k``. Each image contributes only its
+``q = round(255 · map)`` (:func:`to_levels`); threshold k (0…255) predicts "blurred" where ``q ≥ k``. Each image contributes only its
 per-level histograms (two int arrays of 256), so any number of images of any size is evaluated in bounded memory.
 
 Protocols (see :func:`summarize`):
@@ -34,9 +34,11 @@ from blurlib.errors import BlurlibError
 LEVELS = 256
 BETA2 = 0.3
 PROTOCOLS = ("paper", "pooled")
+METRICS = ("ods", "ois", "ap")
+"""The three numbers of the paper's tables (keys of :func:`summarize`)."""
 
 
-def quantize(blur_map: np.ndarray, name: str = "map") -> np.ndarray:
+def to_levels(blur_map: np.ndarray, name: str = "map") -> np.ndarray:
     """float map in [0, 1] -> uint8 levels; NaN/inf or values outside [0, 1] are a :class:`BlurlibError`."""
     m = np.asarray(blur_map)
     if m.dtype == np.uint8:
@@ -73,7 +75,7 @@ class Counts:
         if blur_map.shape != mask.shape:
             raise BlurlibError(f"{name}: map size {blur_map.shape[::-1]} differs from its mask {mask.shape[::-1]}. "
                                "Predict at (or resize the map to) the mask's size.")
-        q = quantize(blur_map, name)
+        q = to_levels(blur_map, name)
         mask = mask.astype(bool)
         hp = np.bincount(q[mask], minlength=LEVELS)
         hn = np.bincount(q[~mask], minlength=LEVELS)

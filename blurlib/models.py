@@ -148,17 +148,20 @@ class FCN8s(nn.Module):
     def __init__(self):
         super().__init__()
         self.trunk = VGGTrunk(5)
-        self.score = nn.Conv2d(512, 1, 1)
-        self.score_pool4 = nn.Conv2d(512, 1, 1)
-        self.score_pool3 = nn.Conv2d(256, 1, 1)
+        c3, c4, c5 = self.trunk.channels[2:]
+        self.score = nn.Conv2d(c5, 1, 1)
+        self.score_pool4 = nn.Conv2d(c4, 1, 1)
+        self.score_pool3 = nn.Conv2d(c3, 1, 1)
         for m in (self.score_pool4, self.score_pool3):
             nn.init.zeros_(m.weight)
             nn.init.zeros_(m.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        c3, c4, c5 = self.trunk(x)[2:]
-        pool3, pool4 = F.max_pool2d(c3, 2, 2, ceil_mode=True), F.max_pool2d(c4, 2, 2, ceil_mode=True)
-        s16 = self.score(c5) + self.score_pool4(pool4)
+        stages = self.trunk.stages
+        c3 = stages[2](stages[1](stages[0](x)))
+        pool3 = stages[3][0](c3)  # each stage starts with the pool of the previous one: take the trunk's own
+        pool4 = stages[4][0](stages[3][1:](pool3))
+        s16 = self.score(stages[4][1:](pool4)) + self.score_pool4(pool4)
         s8 = upsample(s16, pool3.shape[-2:]) + self.score_pool3(pool3)
         return upsample(s8, x.shape[-2:])
 

@@ -16,10 +16,10 @@ import pandas as pd
 from blurlib import checkpoint, metrics
 from blurlib.data import Benchmark
 from blurlib.evaluate import count, model_maps
+from blurlib.metrics import METRICS
 from blurlib.profiles import COMMITTED, Profile
 from blurlib.runs import RUNS, committed_run, profile_name, retrain_command, run_result
 
-METRICS = ("ods", "ois", "ap")
 COMMITTED_TRIALS = 5
 """Trials of the committed experiment (``runs/V_moredata-train-K``, K = 0…4), as in the paper."""
 

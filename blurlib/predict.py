@@ -25,17 +25,15 @@ import torch
 from tqdm import tqdm
 
 from blurlib import runtime
-from blurlib.data.preprocess import normalize, resize_pair
+from blurlib.data.preprocess import DEFAULT_SIZE, normalize, resize_pair
 from blurlib.errors import BlurlibError
-from blurlib.io import MAX_PIXELS, read_rgb_noted, write_png
+from blurlib.io import IMAGE_SUFFIXES, MAX_PIXELS, read_rgb_noted, write_png
 from blurlib.models import VGG16
 
-DEFAULT_SIZE = 384
 MIN_SIZE = 2 ** (len(VGG16) - 1) + 1
 """Smallest input side (17): below it the deepest VGG16 stage (stride 16) is one cell wide and a config V map is
 constant along that side."""
 NET_BYTES_PER_PIXEL = 400  # peak memory of a VGG16 forward at an image's own size (bf16, measured: ~324 B/px)
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
 
 @torch.inference_mode()
@@ -51,7 +49,11 @@ def predict_map(model: torch.nn.Module, image: np.ndarray, *, size: int | None =
     int8 = getattr(model, "is_int8", False)  # a blurlib.quantize model: int8 trunk, CPU, no autocast
     dev = torch.device("cpu") if int8 and device is None else runtime.pick_device(device)
     if precision == "int8" and not int8:
-        raise BlurlibError("precision int8 needs the int8 model: blurlib.quantize.load_int8(model, checkpoint).")
+        raise BlurlibError("precision int8 needs the int8 model: blurlib.checkpoint.load_model(path, precision='int8') "
+                           "or blurlib.quantize.load_int8(model, checkpoint).")
+    if int8 and precision not in ("auto", "int8"):
+        raise BlurlibError(f"precision {precision} needs the float model, not the int8 one: "
+                           f"blurlib.checkpoint.load_model(path, precision={precision!r}).")
     if int8 and dev.type != "cpu":
         raise BlurlibError(f"int8 models run on CPU only, not {dev.type}: use --precision bf16 there.")
     prec = "fp32" if int8 else runtime.resolve_precision(precision, dev)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import cache
 from importlib import resources
 
 from blurlib.errors import BlurlibError
+from blurlib.losses import LOSSES
 
-LOSSES = ("cross_entropy", "fidelity")
 SMOKE = "smoke"
 """The tiny profile of CI and of the synthetic set: its outputs never replace the committed figures."""
 COMMITTED = "cpu-short"
@@ -20,7 +20,7 @@ COMMITTED = "cpu-short"
 @dataclass(frozen=True)
 class Profile:
     name: str
-    about: str
+    about: str = field(compare=False)  # prose: rewording it does not make another profile (a run still resumes)
     size: int  # input side, pixels (images and masks resized to size x size)
     batch_size: int
     iterations: int

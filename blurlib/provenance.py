@@ -1,9 +1,11 @@
-"""Provenance of a run: command, git commit, device, versions, date."""
+"""Provenance of a run: command, git commit, hardware, versions, date — portable: no absolute path of the machine
+that wrote it (see :func:`portable_command`), the hardware by its model name (:func:`blurlib.runtime.hardware`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import platform
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +13,8 @@ from pathlib import Path
 import torch
 
 import blurlib
+from blurlib.paths import portable
+from blurlib.runtime import hardware
 
 
 def git_commit(cwd: Path | None = None) -> str:
@@ -27,13 +31,31 @@ def now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
+_ABSOLUTE = re.compile(r"(?<![\w.~$/-])/[^\s,;:)'\"]*")
+
+
+def portable_text(text: str) -> str:
+    """``text`` (a command line, a data description) with every absolute path made :func:`~blurlib.paths.portable`:
+    ``$BLURLIB_DATA/…``, relative to the project, or ``~/…``.
+
+    >>> portable_text(f"--pred={Path.home() / 'maps'} (706 images, {Path.home()})")
+    '--pred=~/maps (706 images, ~)'
+    """
+    return _ABSOLUTE.sub(lambda m: portable(m.group()), text)
+
+
+def portable_command(command: list[str]) -> str:
+    """The command line as recorded: its arguments joined, absolute paths made portable (:func:`portable_text`)."""
+    return portable_text(" ".join(map(str, command)))
+
+
 def provenance(command: list[str] | None = None) -> dict:
     return {
-        "command": " ".join(command if command is not None else sys.argv),
+        "command": portable_command(command if command is not None else sys.argv),
         "git_commit": git_commit(),
         "date": now(),
         "blurlib": blurlib.__version__,
         "torch": torch.__version__,
         "python": platform.python_version(),
-        "host": platform.node(),
+        "host": hardware(),
     }

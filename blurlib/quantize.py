@@ -1,8 +1,8 @@
 """Int8 inference on CPU for configs I–V: static post-training quantization of the VGG16 trunk.
 
 On a CPU without AMX (AVX512-VNNI/BF16 only) an int8 convolution does twice the multiply-adds per instruction of a
-bf16 one: config V at 384² takes ~0.10 s instead of ~0.21 s in bf16 on the 2-core machine of this project (see
-``blurlib bench``). The trunk's convolutions (fused with their ReLU) and max pools run in int8 with per-channel
+bf16 one: config V at 384² takes 0.11 s instead of 0.22 s in bf16 on a 2-core AMD EPYC (Zen 4) without AMX
+(``blurlib bench``, ``runs/bench_cpu``). The trunk's convolutions (fused with their ReLU) and max pools run in int8 with per-channel
 weight scales; the 1×1 score conv, the upsampling and the sigmoid stay float32.
 
 Weights are quantized when the model is loaded, from the float checkpoint; the activation scales come from a
@@ -26,8 +26,9 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import random
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -36,9 +37,12 @@ import torch.ao.quantization as tq
 from torch import nn
 from torch.ao.quantization.observer import FixedQParamsObserver, HistogramObserver, default_per_channel_weight_observer
 
-from blurlib.data.preprocess import normalize, resize_pair
+from blurlib.data.cuhk import Pair
+from blurlib.data.preprocess import DEFAULT_SIZE, normalize, resize_pair
 from blurlib.errors import BlurlibError
+from blurlib.io import write_json
 from blurlib.models import BlurMapper, upsample
+from blurlib.provenance import provenance
 
 ENGINE = "x86"
 CALIBRATION_FILE = "int8_calibration.json"
@@ -98,7 +102,7 @@ def _observed(q: nn.Module) -> dict[str, nn.Module]:
 
 @torch.inference_mode()
 def calibrate(model: nn.Module, images: Iterable[np.ndarray], *, convention: str = "caffe",
-              size: int = 384) -> dict:
+              size: int = DEFAULT_SIZE) -> dict:
     """Activation scales of the int8 model of ``model`` (config I–V), observed on ``images`` (uint8 RGB (H, W, 3),
     resized to ``size``²). Returns ``{"engine", "size", "images", "activations": {module: [scale, zero_point,
     quant_min, quant_max]}}``, the content of ``int8_calibration.json``."""
@@ -136,6 +140,21 @@ def int8_model(model: nn.Module, calibration: dict) -> Int8BlurMapper:
 def calibration_path(checkpoint_path: str | Path) -> Path:
     """Where the calibration of a checkpoint lives: ``int8_calibration.json`` in the checkpoint's folder."""
     return Path(checkpoint_path).with_name(CALIBRATION_FILE)
+
+
+def write_calibration(model: nn.Module, checkpoint_path: str | Path, pairs: Sequence[Pair], *, convention: str = "caffe",
+                      images: int = 32, seed: int = 0, size: int = DEFAULT_SIZE, data: str = "", split: str = "",
+                      command: list[str] | None = None) -> Path:
+    """Calibrate the int8 model of ``model`` (loaded from ``checkpoint_path``) on a seeded sample of ``images`` of
+    ``pairs`` and write it, with where the images came from (``data``, ``split``, ``seed``, their names) and
+    provenance, to :func:`calibration_path`; returns that path."""
+    chosen = sorted(random.Random(seed).sample(list(pairs), min(images, len(pairs))), key=lambda p: p.name)
+    calib = calibrate(model, (p.load()[0] for p in chosen), convention=convention, size=size)
+    calib |= {"checkpoint": Path(checkpoint_path).name, "data": data, "split": split, "seed": seed,
+              "names": [p.name for p in chosen], "provenance": provenance(command)}
+    path = calibration_path(checkpoint_path)
+    write_json(path, calib)
+    return path
 
 
 def load_int8(model: nn.Module, checkpoint_path: str | Path) -> Int8BlurMapper:

@@ -17,10 +17,14 @@ from pathlib import Path
 from torch import nn
 
 from blurlib import checkpoint
+from blurlib.baselines import METHODS
 from blurlib.data import Benchmark
 from blurlib.errors import BlurlibError
+from blurlib.evaluate import baseline_maps, evaluate_run, official_hifst, score_methods
 from blurlib.paths import REPO, project_root
 from blurlib.profiles import Profile
+from blurlib.provenance import portable_text
+from blurlib.train import train
 
 RUNS = REPO / "runs"
 DEFAULT_RUN = RUNS / "V_odd_paper"  # config V, the paper's recipe: the model `blurlib predict` uses by default
@@ -59,28 +63,35 @@ def _read(path: Path) -> dict:
 
 def profile_name(run: dict) -> str:
     """The profile a run was trained with (run.json stores the whole profile under "profile")."""
-    return run["profile"]["name"] if isinstance(run["profile"], dict) else run["profile"]
+    return run["profile"]["name"]
 
 
 def describe(run_dir: Path, run: dict) -> str:
     prov = run["provenance"]
     return (f"committed run {run_dir.name} (model {run['model']}, profile {profile_name(run)}, trained on {run['split']} "
-            f"of {run['data']}; commit {prov['git_commit'][:10]}, {prov['date']}, {run['device']}, "
+            f"of {portable_text(run['data'])}; commit {prov['git_commit'][:10]}, {prov['date']}, {run['device']}, "
             f"{run['wall_seconds'] / 60:.0f} min)")
 
 
 def committed_run(name: str, runs: Path | None = None) -> RunResult | None:
-    """The committed run ``runs/<name>`` (run.json and metrics.json present), or None when it is not committed.
+    """The committed run ``runs/<name>``, or None when it is not committed (no metrics.json: never scored).
+
+    A trained run has run.json beside its metrics; a scoring of fixed methods (``baselines_<split>``) has only
+    metrics.json (its ``run`` is then ``{}``).
 
     >>> committed_run("no_such_run") is None
     True
     """
     folder = (runs or RUNS) / name
-    if not ((folder / "metrics.json").is_file() and (folder / "run.json").is_file()):
+    if not (folder / "metrics.json").is_file():
         return None
+    m = _read(folder / "metrics.json")
+    if not (folder / "run.json").is_file():
+        prov = m["provenance"]
+        return RunResult(folder, {}, m, f"committed run {name} ({portable_text(m['data'])}, {m['n_images']} images; commit "
+                                        f"{prov['git_commit'][:10]}, {prov['date']})", f"committed: {_data_word(m['data'])}")
     run = _read(folder / "run.json")
-    return RunResult(folder, run, _read(folder / "metrics.json"), describe(folder, run),
-                     f"committed: {profile_name(run)}, {_data_word(run['data'])}")
+    return RunResult(folder, run, m, describe(folder, run), f"committed: {profile_name(run)}, {_data_word(run['data'])}")
 
 
 RUN_MODES = ("auto", "committed", "train")
@@ -104,7 +115,7 @@ def _data_note(r: RunResult, names: list[str], command: str) -> RunResult:
     """Say plainly when a committed run was scored on other test images than this dataset's."""
     scored = r.metrics.get("names")
     if scored is not None and scored != names:
-        r.note = (f"committed scores from {len(scored)} test images of {r.run.get('data', '?')}, not from the "
+        r.note = (f"committed scores from {len(scored)} test images of {portable_text(r.run.get('data') or r.metrics.get('data', '?'))}, not from the "
                   f"{len(names)} test images here; `{command}` makes it from these data")
         r.label += f", {len(scored)} other test images"
         r.origin += f" — {r.note}"
@@ -133,8 +144,6 @@ def run_result(bench: Benchmark, profile: Profile, model: str = "V", train_split
         if runs == "committed":
             raise BlurlibError(f"no committed run {name} in {RUNS}: use runs='auto' or 'train' to train it now, or "
                                f"`{retrain_command(name, profile.name)}`.")
-    from blurlib.evaluate import evaluate_run, official_hifst
-    from blurlib.train import train
 
     prof = profile.replace(loss=loss)
     key = hashlib.sha1(json.dumps(prof.as_dict(), sort_keys=True).encode()).hexdigest()[:8]  # a new profile: a new run
@@ -188,8 +197,6 @@ def shipped_result(bench: Benchmark, test_split: str = "even", limit: int | None
     if seen:
         raise BlurlibError(f"{DEFAULT_MODEL}: trained on {len(seen)} of the {test_split} images (e.g. {seen[0]}); "
                            "score it on images it was not trained on (the even split, D_e).")
-    from blurlib.evaluate import evaluate_run, official_hifst
-
     key = hashlib.sha1(json.dumps(names).encode()).hexdigest()[:8]
     out = local_runs() / f"shipped_{DEFAULT_RUN.name}_{test_split}-{len(names)}-{key}"
     scored = out / "metrics.json"
@@ -213,18 +220,10 @@ def baseline_result(bench: Benchmark, test_split: str = "even", limit: int | Non
     """
     name = f"baselines_{test_split}"
     pairs = bench.select(test_split)
-    committed = RUNS / name
-    if runs != "train" and (committed / "metrics.json").is_file():
-        m = _read(committed / "metrics.json")
-        prov = m["provenance"]
-        r = RunResult(committed, {"data": m["data"]}, m,
-                      f"committed run {name} ({m['data']}, {m['n_images']} images; commit {prov['git_commit'][:10]}, "
-                      f"{prov['date']})", f"committed: {_data_word(m['data'])}")
-        if runs == "committed" or m["names"] == [p.name for p in pairs]:
-            return _data_note(r, [p.name for p in pairs], f"blurlib baselines --split {test_split} --out runs/{name}")
-    from blurlib.baselines import METHODS
-    from blurlib.evaluate import baseline_maps, score_methods
-
+    names = [p.name for p in pairs]
+    committed = committed_run(name) if runs != "train" else None
+    if committed is not None and (runs == "committed" or committed.metrics["names"] == names):
+        return _data_note(committed, names, f"blurlib baselines --split {test_split} --out runs/{name}")
     if limit is not None and len(pairs) > limit:
         pairs = [pairs[int(i * len(pairs) / limit)] for i in range(limit)]
     out = local_runs() / f"{name}_{'synthetic' if bench.synthetic else 'cuhk'}_{len(pairs)}"

@@ -24,6 +24,9 @@ import torch
 from blurlib.errors import BlurlibError, reason
 
 PRECISIONS = ("auto", "bf16", "fp32")
+"""Float precisions: ``auto`` resolves to ``bf16`` where the device computes it natively (:func:`resolve_precision`)."""
+INFERENCE_PRECISIONS = (*PRECISIONS, "int8")
+"""Precisions a model can be run in: the float ones, and ``int8`` (configs I–V on CPU, :mod:`blurlib.quantize`)."""
 DEVICE_TYPES = ("cpu", "cuda", "mps")
 """Device types blurlib runs on (``cuda`` also as ``cuda:N``)."""
 
@@ -158,8 +161,7 @@ def free_memory(device: torch.device) -> int:
 
 
 def cpu_name() -> str:
-    """The processor's model name (Linux: the ``model name`` line of /proc/cpuinfo), else what :mod:`platform`
-    knows (often only the architecture)."""
+    """The processor's model name (``/proc/cpuinfo`` on Linux, else what the platform reports), e.g. ``AMD EPYC``."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
@@ -178,6 +180,12 @@ def peak_rss() -> int:
         return 0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024  # macOS reports bytes, Linux KiB
+
+
+def hardware() -> str:
+    """The machine by its parts, for provenance: ``<cpu model>, <n> cores`` and the GPU's name where CUDA is present."""
+    gpu = f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
+    return f"{cpu_name()}, {os.cpu_count()} cores{gpu}"
 
 
 def describe(device: torch.device) -> str:

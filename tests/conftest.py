@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 
 from blurlib.data import make_synthetic, scan
+from blurlib.data.source import default_root
+from blurlib.paths import DATA_ENV
 
-SHARED_CUHK = Path(__file__).resolve().parents[2] / "shared" / "cuhk"
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 
 
 def cuhk_root() -> Path | None:
-    env = os.environ.get("BLURLIB_DATA")
-    for candidate in (env, SHARED_CUHK):
+    for candidate in (os.environ.get(DATA_ENV), default_root()):
         if candidate and (Path(candidate) / "gt").is_dir():
             return Path(candidate)
     return None
@@ -44,7 +44,7 @@ def pytest_collection_modifyitems(config, items):
 def cuhk() -> Path:
     root = cuhk_root()
     if root is None:
-        pytest.skip("CUHK benchmark absent: set BLURLIB_DATA or place it at ../shared/cuhk")
+        pytest.skip(f"CUHK benchmark absent: set {DATA_ENV} or place it at data/CUHK")
     return root
 
 

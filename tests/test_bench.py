@@ -13,8 +13,6 @@ def test_bench_report_has_ratios_for_each_model():
     assert set(r["models"]) == {"I", "II"}
     for m in r["models"].values():
         assert m["inference_s"] > 0 and m["train_step_s"] > 0
-        assert m["inference_ratio"] == pytest.approx(m["inference_s"] / ref["inference_s"], rel=0.01, abs=1e-4)
-        assert m["paper_recipe_hours"] == pytest.approx(m["train_step_s"] * 10_000 / 3600, rel=0.01)
         assert m["int8_inference_s"] > 0  # CPU: the int8 path of configs I-V is timed beside
     assert {"device", "precision", "provenance"} <= set(r)
     assert r["device"].startswith(f"cpu: {runtime.cpu_name()}, ") and r["peak_rss_bytes"] > 2**20
@@ -54,6 +52,17 @@ def test_peak_gpu_memory_is_recorded_per_timing_on_cuda(monkeypatch):
     assert calls == ["reset", "run", "run", "run", "peak"]
     assert r["inference_peak_gpu_bytes"] == 123 << 20 and r["inference_s"] >= 0
     assert runtime.describe(torch.device("cuda")).startswith("cuda: NVIDIA H100 80GB HBM3")
+
+
+def test_bench_ratios_are_to_the_reference_measured_in_the_same_run(monkeypatch):
+    # measured in this order: reference inference, reference step, then inference, int8 inference, step of I
+    seconds = iter([2.0, 4.0, 0.5, 0.25, 1.8])
+    monkeypatch.setattr(bench, "_median_seconds", lambda *a: next(seconds))
+    r = run_bench(("I",), size=32, batch_size=1, repeats=1, warmup=0, device="cpu")
+    assert r["reference_fp32_torchvision_vgg16"] == {"inference_s": 2.0, "train_step_s": 4.0}
+    m = r["models"]["I"]
+    assert (m["inference_ratio"], m["int8_inference_ratio"], m["train_ratio"]) == (0.25, 0.125, 0.45)
+    assert m["paper_recipe_hours"] == 5.0  # 1.8 s x the paper's 10,000 iterations
 
 
 def test_runtime_table_times_every_baseline_and_dbm():

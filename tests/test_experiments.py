@@ -31,12 +31,19 @@ def test_later_split_needs_the_cuhk_defocus_images(synthetic):
         later_split_runs(synthetic, TINY)
 
 
-def test_later_split_table_labels_published_rows():
+def test_later_split_table_labels_published_rows(monkeypatch):
+    from blurlib import later_split
+
+    published = {"Someone (2030)": {"mae": 0.05, "fbeta_max": 0.9}}  # a paper printing only some columns
+    monkeypatch.setattr(later_split, "paper", lambda: {"later_split": published})
     m = {"mae": 0.1, "fbeta_max": 0.8, "fbeta_adaptive": 0.7, "ods": 0.85, "ap": 0.9, "n_images": 100}
     r = RunResult(None, {}, {"ours": {"pooled": m}}, "", "committed: cpu-short, partial CUHK")
-    t = later_split_table({"V": r})
+    t = later_split_table({"V": r, "fusion": r})
     assert t.loc["DBM config V", "MAE"] == 0.1 and t.loc["DBM config V", "source"].startswith("ours")
-    assert t.loc["D-DFFNet (ICME 2023)", "MAE"] == 0.036 and t.loc["D-DFFNet (ICME 2023)", "source"] == "published"
+    assert t.loc["fusion", "Fβ max"] == 0.8  # not a config: its own name
+    row = t.loc["Someone (2030)"]
+    assert (row["MAE"], row["Fβ max"], row["source"], row["test images"]) == (0.05, 0.9, "published", 100)
+    assert row[["Fβ adaptive", "ODS", "AP"]].isna().all()
 
 
 def test_committed_more_data_trials_say_whether_they_match_the_data(synthetic, tmp_path, monkeypatch):

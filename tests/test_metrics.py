@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from blurlib.errors import BlurlibError
-from blurlib.metrics import Counts, pooled_pr, quantize, summarize
+from blurlib.metrics import Counts, pooled_pr, summarize, to_levels
 
 
 def _counts(pairs):
@@ -67,9 +67,9 @@ def test_bad_maps_are_refused():
         summarize(Counts())
 
 
-def test_quantize_keeps_uint8_levels():
-    assert quantize(np.array([0, 7, 255], np.uint8)).tolist() == [0, 7, 255]
-    assert quantize(np.array([0.0, 0.5, 1.0])).tolist() == [0, 128, 255]
+def test_to_levels_keeps_uint8_levels():
+    assert to_levels(np.array([0, 7, 255], np.uint8)).tolist() == [0, 7, 255]
+    assert to_levels(np.array([0.0, 0.5, 1.0])).tolist() == [0, 128, 255]
 
 
 @pytest.mark.cuhk

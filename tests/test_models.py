@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from blurlib.errors import BlurlibError
-from blurlib.models import CONFIGS, MODELS, build, conv_names, count_parameters
-from blurlib.weights import hed_path, init_model, read_keras_h5, source_state
+from blurlib.models import CONFIGS, MODELS, VGG16, build, conv_names, count_parameters, upsample
+from blurlib.weights import hed_path, init_model, read_keras_h5, source_state, torchvision_conv_index
 
 VGG16_CONV_PARAMS = 14_714_688  # conv1_1 … conv5_3 of torchvision's vgg16 (features)
 STAGE_CHANNELS = {"I": 64, "II": 128, "III": 256, "IV": 512, "V": 512}
@@ -36,6 +36,16 @@ def test_configs_match_torchvision_vgg16_layers():
     assert [m.weight.shape for m in ours] == [m.weight.shape for m in tv]
 
 
+def test_torchvision_conv_indices_are_derived_from_the_spec():
+    from torchvision.models.vgg import cfgs, make_layers
+
+    features = make_layers(cfgs["D"])  # torchvision's VGG16 layer list, built from its own cfg
+    index = torchvision_conv_index()
+    assert list(index) == conv_names()
+    assert [i for i, m in enumerate(features) if isinstance(m, torch.nn.Conv2d)] == list(index.values())
+    assert all(features[i].out_channels == c for i, c in zip(index.values(), (c for s in VGG16 for c in s)))
+
+
 @pytest.mark.parametrize("name", MODELS)
 @pytest.mark.parametrize("size", [(33, 47), (64, 64), (17, 96)])
 def test_output_has_exactly_the_input_size(name, size):
@@ -51,6 +61,20 @@ def test_fusion_models_have_readable_weights_and_deep_supervision():
     assert net.fusion_weights == pytest.approx([0.2] * 5)
     fused, sides = net(torch.zeros(1, 3, 32, 32), return_sides=True)
     assert len(sides) == 5 and all(s.shape == fused.shape for s in sides)
+
+
+def test_fcn8s_scores_pool3_pool4_and_conv5_3_of_the_trunk():
+    torch.manual_seed(0)
+    net = build("fcn8s").eval()
+    for m in (net.score_pool3, net.score_pool4):
+        torch.nn.init.normal_(m.weight)
+    x = torch.randn(1, 3, 45, 37)
+    with torch.no_grad():
+        c3, c4, c5 = net.trunk(x)[2:]
+        pool3, pool4 = (torch.nn.functional.max_pool2d(c, 2, 2, ceil_mode=True) for c in (c3, c4))
+        s8 = upsample(net.score(c5) + net.score_pool4(pool4), pool3.shape[-2:]) + net.score_pool3(pool3)
+        assert torch.allclose(net(x), upsample(s8, x.shape[-2:]), atol=1e-5)
+    assert [m.in_channels for m in (net.score_pool3, net.score_pool4, net.score)] == [s[-1] for s in VGG16[2:]]
 
 
 def test_unknown_model_is_refused():

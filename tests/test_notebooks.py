@@ -40,7 +40,7 @@ def test_notebook_conventions(path):
 def test_sanitiser_hides_paths_floats_and_timings():
     cfg = configparser.ConfigParser()
     cfg.read(SANITIZE)
-    text = "data: /work/shared/cuhk (706 images), ODS 0.8864 in 12.5 s, 3.2 images/s"
+    text = "data: /data/cuhk (706 images), ODS 0.8864 in 12.5 s, 3.2 images/s"
     for section in cfg.sections():
         text = re.sub(cfg[section]["regex"], cfg[section]["replace"], text)
     assert text == "data: PATH (706 images), ODS FLOAT in TIME, TIME"

@@ -14,7 +14,7 @@ from blurlib.cli import main
 from blurlib.errors import BlurlibError
 from blurlib.models import build
 from blurlib.predict import predict_map
-from blurlib.quantize import calibrate, calibration_path, int8_model, load_int8
+from blurlib.quantize import calibrate, calibration_path, int8_model, load_int8, write_calibration
 from blurlib.train import train
 from blurlib.weights import init_model
 
@@ -91,3 +91,24 @@ def test_cli_quantize_then_predict_int8(synthetic, synthetic_root, tmp_path, cap
     first = a["precisions"][0]
     assert a["precisions"] == [first, "int8"] and a["test_images"] == 3
     assert a["ods_change"]["int8"] == pytest.approx(a["int8"]["ods"] - a[first]["ods"], abs=1e-4)
+
+
+def test_one_loader_gives_a_checkpoints_model_ready_for_each_precision(float_model, synthetic, tmp_path):
+    ckpt = tmp_path / "model.pt"
+    checkpoint.save(ckpt, float_model, "III", "caffe")
+    with pytest.raises(BlurlibError, match="blurlib quantize --checkpoint"):
+        checkpoint.load_model(ckpt, precision="int8")  # not calibrated yet
+    pairs = synthetic.select("train")
+    path = write_calibration(float_model, ckpt, pairs, images=2, seed=1, size=32, data="d", split="train")
+    calib = json.loads(path.read_text())
+    assert path == calibration_path(ckpt) and (calib["split"], calib["seed"], calib["images"]) == ("train", 1, 2)
+    assert calib["names"] == sorted(calib["names"]) and set(calib["names"]) <= {p.name for p in pairs}
+    int8 = checkpoint.load_model(ckpt, precision="int8")[0]
+    assert int8.is_int8
+    with pytest.raises(BlurlibError, match="precision bf16 needs the float model"):
+        predict_map(int8, np.zeros((8, 8, 3), np.uint8), size=32, precision="bf16")
+    for precision in ("auto", "bf16", "fp32"):
+        model, meta = checkpoint.load_model(ckpt, precision=precision)
+        assert not getattr(model, "is_int8", False) and meta["model"] == "III"
+    with pytest.raises(BlurlibError, match="unknown precision 'int4'"):
+        checkpoint.load_model(ckpt, precision="int4")

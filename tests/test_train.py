@@ -10,10 +10,16 @@ import torch
 
 from blurlib import checkpoint, profiles
 from blurlib.errors import BlurlibError
+from blurlib.losses import cross_entropy, fidelity
 from blurlib.models import build
-from blurlib.train import batch_indices, cross_entropy, fidelity, param_groups, poly_lr, train
+from blurlib.train import batch_indices, param_groups, poly_lr, train
 
 TINY = profiles.get("smoke").replace(size=32, iterations=6, checkpoint_every=3)
+
+
+def test_rewording_a_profile_keeps_it_the_same_profile():
+    p = profiles.get("cpu-short")
+    assert p.replace(about="reworded") == p and p.replace(iterations=5) != p
 
 
 def test_paper_profile_is_the_recipe():

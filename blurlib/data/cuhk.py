@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from blurlib.errors import BlurlibError
-from blurlib.io import file_sha256, image_size, read_grey, read_rgb
+from blurlib.io import IMAGE_SUFFIXES, file_sha256, image_size, read_grey, read_rgb
+from blurlib.paths import portable
 
 CATEGORIES = {"motion": "motion", "defocus": "out_of_focus"}
 """Category name -> file-name prefix."""
@@ -41,7 +42,6 @@ tests on the rest of D_e (the paper: 400 of 500, 5 trials).
 MOREDATA_FRACTION = 0.8
 _MOREDATA = re.compile(r"^moredata-(train|test)-(\d+)$")
 
-IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
 _NAME = re.compile(r"^(motion|out_of_focus)(\d{4})$")
 
 
@@ -125,12 +125,14 @@ class Benchmark:
 
     @property
     def description(self) -> str:
-        """One line saying which data these are: full CUHK, the partial local copy, or the synthetic set."""
+        """One line saying which data these are: full CUHK, a partial copy, or the synthetic set, and where
+        (``$BLURLIB_DATA`` or a path relative to the project: :func:`blurlib.paths.portable`)."""
+        where = portable(self.root)
         if self.synthetic:
-            return f"embedded synthetic partial-blur set ({len(self.pairs)} images, {self.root})"
+            return f"embedded synthetic partial-blur set ({len(self.pairs)} images, {where})"
         if self.complete:
-            return f"full CUHK benchmark ({len(self.pairs)} images, {self.root})"
-        return f"partial CUHK benchmark ({len(self.pairs)} of {len(self.pairs) + len(self.missing)} images, {self.root})"
+            return f"full CUHK benchmark ({len(self.pairs)} images, {where})"
+        return f"partial CUHK benchmark ({len(self.pairs)} of {len(self.pairs) + len(self.missing)} images, {where})"
 
     def summary(self) -> dict:
         """Counts of masks, images and missing images, per category and per split."""
@@ -143,7 +145,7 @@ class Benchmark:
             return out
 
         return {
-            "root": str(self.root),
+            "root": portable(self.root),
             "data": self.description,
             "complete": self.complete,
             "masks": counts(self.pairs + self.missing),
@@ -213,7 +215,7 @@ def scan(root: Path, *, allow_partial: bool = False, verify: bool = True, synthe
             raise BlurlibError(f"{d}: folder not found. A dataset root holds image/ and gt/ (the unpacked "
                                f"BlurDatasetImage.zip and BlurDatasetGT.zip).")
     masks = _by_stem(gt_dir, (".png",))
-    images = _by_stem(image_dir, IMAGE_EXTS) if image_dir.is_dir() else {}
+    images = _by_stem(image_dir, IMAGE_SUFFIXES) if image_dir.is_dir() else {}
     allow_partial = allow_partial or masks_only
     if not masks:
         raise BlurlibError(f"{gt_dir}: no mask files (*.png). Unpack BlurDatasetGT.zip there.")

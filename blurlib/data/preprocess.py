@@ -18,12 +18,14 @@ CAFFE_MEAN_BGR = (104.00699, 116.66877, 122.67892)
 TORCHVISION_MEAN_RGB = (0.485, 0.456, 0.406)
 TORCHVISION_STD_RGB = (0.229, 0.224, 0.225)
 CONVENTIONS = ("caffe", "torchvision")
+DEFAULT_SIZE = 384
+"""The paper's input side (pixels): images are resized to 384² for training and testing."""
 
 
 def resize_pair(image: np.ndarray, mask: np.ndarray | None, size: int | tuple[int, int]):
     """Resize an image (uint8 (H, W, 3)) bilinearly and its mask (bool (H, W)) by nearest neighbour.
 
-    ``size`` is an int (square, the paper's 384) or (height, width). Returns (image, mask or None).
+    ``size`` is an int (square, e.g. :data:`DEFAULT_SIZE`) or (height, width). Returns (image, mask or None).
     """
     h, w = (size, size) if isinstance(size, int) else size
     image = cv2.resize(image, (w, h), interpolation=cv2.INTER_LINEAR)

@@ -11,10 +11,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from blurlib.errors import BlurlibError
-from blurlib.paths import project_root
+import pooch
 
-ENV_VAR = "BLURLIB_DATA"
+from blurlib.errors import BlurlibError
+from blurlib.paths import DATA_ENV, project_root
+
+ENV_VAR = DATA_ENV
 PROJECT_PAGE = "http://www.cse.cuhk.edu.hk/leojia/projects/dblurdetect/"
 
 
@@ -60,8 +62,6 @@ def download(dest: str | os.PathLike | None = None, archives: tuple[Archive, ...
     Archives are cached in ``dest/downloads``; an archive whose sha256 is given and differs is refused.
     Offline, the error names both archives and where to put them.
     """
-    import pooch
-
     dest = Path(dest) if dest is not None else default_root()
     for a in archives:
         try:

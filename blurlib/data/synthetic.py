@@ -13,6 +13,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import skimage.data
 
 from blurlib.io import write_png
 
@@ -55,8 +56,6 @@ def partial_blur(image: np.ndarray, mask: np.ndarray, psf: np.ndarray) -> np.nda
 
 
 def _photo(name: str) -> np.ndarray:
-    import skimage.data
-
     a = getattr(skimage.data, name)()
     if a.ndim == 2:
         a = np.repeat(a[..., None], 3, axis=2)
