@@ -58,8 +58,8 @@ def no_training(monkeypatch, tmp_path):
         (run_dir / "run.json").write_text('{"profile": {"name": "%s"}, "data": "synthetic"}' % kw["profile"].name)
         return run_dir
 
-    monkeypatch.setattr("blurlib.train.train", fake_train)
-    monkeypatch.setattr("blurlib.evaluate.evaluate_run", lambda run_dir, pairs, **kw: {"names": [p.name for p in pairs]})
+    monkeypatch.setattr("blurlib.runs.train", fake_train)
+    monkeypatch.setattr("blurlib.runs.evaluate_run", lambda run_dir, pairs, **kw: {"names": [p.name for p in pairs]})
     monkeypatch.setenv("BLURLIB_HOME", str(tmp_path))
     return calls
 
