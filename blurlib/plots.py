@@ -13,12 +13,27 @@ from blurlib.io import atomic_write
 STYLE = {"font.size": 9, "axes.titlesize": 9, "figure.dpi": 110, "savefig.dpi": 150, "savefig.bbox": "tight"}
 
 
-def save(fig, path: str | Path) -> Path:
-    """Write ``fig`` to ``path`` (.png) and the same name with .pdf, atomically; closes the figure.
+def _in_notebook() -> bool:
+    """Whether code runs in a Jupyter kernel (where figures are shown inline), not a terminal or a test."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
 
-    The PDF carries no creation date, so re-running a notebook on the same results leaves both files byte-identical.
+
+def save(fig, path: str | Path, show: bool | None = None) -> Path:
+    """Show ``fig`` inline when run in a notebook, write it to ``path`` (.png) and the same name with .pdf,
+    atomically, then close it (so it is shown once, and no figures pile up in memory).
+
+    ``show``: display the figure (default: only inside a Jupyter kernel). The PDF carries no creation date, so
+    re-running a notebook on the same results leaves both files byte-identical.
     """
     path = Path(path)
+    if show if show is not None else _in_notebook():
+        from IPython.display import display
+        display(fig)
     for suffix, metadata in ((".png", None), (".pdf", {"CreationDate": None})):
         with atomic_write(path.with_suffix(suffix)) as f:
             fig.savefig(f, format=suffix[1:], metadata=metadata)
@@ -26,22 +41,72 @@ def save(fig, path: str | Path) -> Path:
     return path
 
 
-def image_rows(rows: Sequence[Sequence[np.ndarray]], columns: Sequence[str], row_labels: Sequence[str] = ()):
-    """A grid of images: ``rows[i][j]`` is uint8 RGB (H, W, 3) or a float map (H, W) in [0, 1] (grey, 1 = white)."""
+MAP_NOTE = "blur probability (white = blurred, 1)"
+"""The colour bar's label under every grey map (maps and ground truth: 1 = blurred = white)."""
+
+
+def panel_layout(shapes: Sequence[Sequence[tuple[int, int]]], panel: float = 1.9) -> tuple[list, list]:
+    """Column widths and row heights (inches) that give every panel its image's aspect ratio, so no white bands.
+
+    ``shapes[i][j]`` is the (H, W) of panel (i, j). Several rows share columns, so each row takes the median aspect
+    of its panels (panels of one row show one image) at column width ``panel``; a single row of differently shaped
+    images instead keeps the height ``panel`` and gives each column its own width.
+
+    >>> panel_layout([[(100, 200), (100, 200)], [(200, 100), (200, 100)]])
+    ([1.9, 1.9], [0.95, 3.8])
+    >>> panel_layout([[(100, 200), (200, 100)]])
+    ([3.8, 0.95], [1.9])
+    """
+    if len(shapes) == 1:
+        return [round(panel * w / h, 4) for h, w in shapes[0]], [panel]
+    ratios = [float(np.median([h / w for h, w in row])) for row in shapes]
+    return [panel] * len(shapes[0]), [round(panel * r, 4) for r in ratios]
+
+
+def image_rows(rows: Sequence[Sequence[np.ndarray]], columns: Sequence[str], row_labels: Sequence[str] = (),
+               panel: float = 1.9, colorbar: bool | None = None):
+    """A grid of images: ``rows[i][j]`` is uint8 RGB (H, W, 3) or a float map (H, W) in [0, 1] (grey, 1 = white).
+
+    Panels keep their images' aspect ratio (:func:`panel_layout`, ``panel`` inches a column); titles sit above the
+    first row, ``row_labels`` left of each row. When any panel is a map (or ``colorbar`` is True) a grey colour bar
+    on the right says white = blurred (1).
+    """
+    shapes = [[a.shape[:2] for a in row] for row in rows]
+    widths, heights = panel_layout(shapes, panel)
+    colorbar = any(a.ndim == 2 for row in rows for a in row) if colorbar is None else colorbar
+    n_title_lines = max((str(c).count("\n") + 1 for c in columns), default=1)
+    gap, left, top, bottom = 0.06, 0.3 if row_labels else 0.04, 0.08 + 0.17 * n_title_lines, 0.04
+    right = 0.75 if colorbar else 0.04
+    W = left + sum(widths) + gap * (len(widths) - 1) + right
+    H = top + sum(heights) + gap * (len(heights) - 1) + bottom
     with plt.rc_context(STYLE):
-        n, m = len(rows), len(columns)
-        fig, axes = plt.subplots(n, m, figsize=(1.9 * m, 1.9 * n), squeeze=False)
+        fig, axes = plt.subplots(len(rows), len(widths), figsize=(W, H), squeeze=False,
+                                 gridspec_kw={"width_ratios": widths, "height_ratios": heights})
+        fig.subplots_adjust(left=left / W, right=1 - right / W, top=1 - top / H, bottom=bottom / H,
+                            wspace=gap / np.mean(widths), hspace=gap / np.mean(heights))
+        shown = None
         for i, row in enumerate(rows):
             for j, a in enumerate(row):
                 ax = axes[i, j]
-                ax.imshow(a, cmap="gray", vmin=0, vmax=1) if a.ndim == 2 else ax.imshow(a)
+                if a.ndim == 2:
+                    shown = ax.imshow(a, cmap="gray", vmin=0, vmax=1, aspect="auto")
+                else:
+                    ax.imshow(a, aspect="auto")
                 ax.set_xticks([])
                 ax.set_yticks([])
                 if i == 0:
                     ax.set_title(columns[j])
                 if j == 0 and i < len(row_labels):
-                    ax.set_ylabel(row_labels[i])
-        fig.tight_layout()
+                    ax.set_ylabel(row_labels[i], fontsize=7)
+        if colorbar:
+            if shown is None:
+                shown = plt.cm.ScalarMappable(norm=plt.Normalize(0, 1), cmap="gray")
+            h = min(sum(heights), 2.4)
+            cax = fig.add_axes([(W - right + 0.12) / W, (bottom + (sum(heights) + gap * (len(heights) - 1) - h) / 2) / H,
+                                0.1 / W, h / H], label="colorbar")
+            bar = fig.colorbar(shown, cax=cax, ticks=[0, 0.5, 1])
+            bar.set_label(MAP_NOTE, fontsize=7)
+            bar.ax.tick_params(labelsize=7)
     return fig
 
 
