@@ -109,6 +109,31 @@ def spectrum_slope(patch: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     return freqs, p, slope
 
 
+def slope_statistics(pairs: Sequence[Pair], patches_per_image: int = 50, size: int = 64, seed: int = 0) -> dict:
+    """Spectrum slopes (:func:`spectrum_slope`) of random ``size``² patches, per group of :data:`GROUPS`.
+
+    Like :func:`gradient_statistics` (pure patches, flat / structured = lowest / highest third of grey standard
+    deviation within each side), for the many patches behind Fig. 2(b)'s four. Returns ``{group: slopes (n,)}``.
+    """
+    slopes, stds, sides = [], [], []
+    for i, p in enumerate(pairs):
+        image, mask = p.load()
+        if min(mask.shape) < size:
+            continue
+        pt, sh = sample_patches(image, mask, patches_per_image, size, np.random.default_rng([seed, i]))
+        pure = (sh <= 1 - PURE) | (sh >= PURE)
+        slopes += [spectrum_slope(q)[2] for q in pt[pure]]
+        stds.append(pt[pure].std(axis=(1, 2)))
+        sides.append(sh[pure] >= PURE)
+    slope, std, blurred = np.array(slopes), np.concatenate(stds), np.concatenate(sides)
+    out = {}
+    for side, sel in (("sharp", ~blurred), ("blurred", blurred)):
+        lo, hi = np.quantile(std[sel], [1 / 3, 2 / 3]) if sel.any() else (0.0, 0.0)
+        out[f"{side}, flat"] = slope[sel & (std <= lo)]
+        out[f"{side}, structured"] = slope[sel & (std >= hi)]
+    return {g: out[g] for g in GROUPS}
+
+
 PATCH = 64
 """Side in pixels of the four patches of Figs. 1 and 2(b)."""
 
@@ -140,7 +165,8 @@ def pick_patches(pairs: Sequence[Pair], size: int = PATCH, stride: int = 16) -> 
     Windows on a ``stride`` grid lying wholly in the sharp (mask 0) or wholly in the blurred (mask 1) region are
     candidates; "flat" = the lowest, "structured" = the highest grey standard deviation among them (flat windows
     must not be saturated: mean grey in [0.1, 0.9]). The image is the one of ``pairs`` that holds all four kinds
-    with the largest contrast between its structured and flat sharp windows (the clearest Fig. 1). Returns dicts
+    where the least structured of its two structured windows is furthest (in grey standard deviation) from the more
+    structured of its two flat ones (the clearest Fig. 1). Returns dicts
     with ``label``, ``name``, ``yx`` (top-left corner), ``size``, ``std``, ``rgb`` (size, size, 3) and ``grey``.
     """
     best = None
@@ -149,7 +175,8 @@ def pick_patches(pairs: Sequence[Pair], size: int = PATCH, stride: int = 16) -> 
         c = _candidates(image, mask, size, stride)
         if len(c) < 4:
             continue
-        score = c["structured, sharp"][0] + c["flat, sharp"][0]  # std(structured) − std(flat), sharp side
+        score = min(c["structured, sharp"][0], c["structured, blurred"][0]) + min(c["flat, sharp"][0],
+                                                                                   c["flat, blurred"][0])
         if best is None or score > best[0]:
             best = (score, p, c)
     if best is None:

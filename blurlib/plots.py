@@ -110,13 +110,40 @@ def image_rows(rows: Sequence[Sequence[np.ndarray]], columns: Sequence[str], row
     return fig
 
 
+PATCH_COLOURS = {"flat, sharp": "tab:blue", "flat, blurred": "tab:red", "structured, sharp": "tab:cyan",
+                 "structured, blurred": "tab:orange"}
+
+
+def challenge_patches(image: np.ndarray, mask: np.ndarray, picked: list[dict]):
+    """Fig. 1: one image and its mask with the four patches of :func:`blurlib.features.pick_patches` outlined."""
+    from matplotlib.patches import Rectangle
+
+    h, w = image.shape[:2]
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, 2, figsize=(7.6, 7.6 / 2 * h / w + 0.9))
+        axes[0].imshow(image)
+        axes[1].imshow(mask.astype(float), cmap="gray", vmin=0, vmax=1)
+        for ax, title in zip(axes, (picked[0]["name"] if picked else "", "ground truth (white = blurred)")):
+            for p in picked:
+                y, x = p["yx"]
+                ax.add_patch(Rectangle((x, y), p["size"], p["size"], fill=False, lw=2,
+                                       edgecolor=PATCH_COLOURS[p["label"]]))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(title)
+        handles = [Rectangle((0, 0), 1, 1, fill=False, lw=2, edgecolor=PATCH_COLOURS[p["label"]]) for p in picked]
+        fig.legend(handles, [p["label"] for p in picked], loc="lower center", ncol=4, frameon=False, fontsize=8)
+        fig.tight_layout(rect=(0, 0.07, 1, 1))
+    return fig
+
+
 def gradient_histograms(stats: dict):
-    """Fig. 2(a): log-density of horizontal and vertical gradients per patch group."""
+    """Fig. 2(a): log-density of horizontal and vertical gradients per patch group (legend below the axes)."""
     centres = (stats["edges"][:-1] + stats["edges"][1:]) / 2
     styles = {"sharp, flat": ("tab:blue", "-"), "sharp, structured": ("tab:blue", "--"),
               "blurred, flat": ("tab:red", "-"), "blurred, structured": ("tab:red", "--")}
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, 2, figsize=(8, 3.4), sharey=True)
+        fig, axes = plt.subplots(1, 2, figsize=(8, 3.6), sharey=True)
         for ax, key, title in zip(axes, ("dx", "dy"), ("horizontal gradient", "vertical gradient")):
             for group, g in stats["groups"].items():
                 color, ls = styles[group]
@@ -125,30 +152,40 @@ def gradient_histograms(stats: dict):
                 ax.plot(centres, logd, color=color, ls=ls, label=f"{group} ({g['n']:,} patches)")
             ax.set_xlabel(f"{title} (grey levels in [0, 1])")
             ax.set_title(title)
+            ax.grid(alpha=0.3)
         axes[0].set_ylabel("log10 density")
-        axes[1].legend(loc="upper right", fontsize=6.5, frameon=False)
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=7, frameon=False)
         fig.suptitle(f"{stats['n_patches']:,} patches of {stats['size']}x{stats['size']} px from "
                      f"{stats['n_images']} images", fontsize=9)
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, 0.12, 1, 1))
     return fig
 
 
 def patch_spectra(picked: list[dict], spectra: list[tuple]):
-    """Fig. 2(b): the four patches and their radially averaged power spectra with fitted slopes."""
+    """Fig. 2(b): the four patches (outlined in Fig. 1's colours) and their radially averaged power spectra with
+    fitted slopes (legend right of the axes)."""
     with plt.rc_context(STYLE):
-        fig = plt.figure(figsize=(8, 3.2))
-        grid = fig.add_gridspec(2, 4, height_ratios=[1, 1.1])
+        fig = plt.figure(figsize=(8, 4.2))
+        grid = fig.add_gridspec(2, 4, height_ratios=[1, 1.2])
         ax_s = fig.add_subplot(grid[1, :])
         for i, (p, (freqs, power, slope)) in enumerate(zip(picked, spectra)):
             ax = fig.add_subplot(grid[0, i])
             ax.imshow(p["rgb"])
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_title(f"{p['label']}\n{p['name']}", fontsize=7)
-            ax_s.loglog(freqs, power, label=f"{p['label']}: slope {slope:.2f}")
+            for side in ax.spines.values():
+                side.set_edgecolor(PATCH_COLOURS[p["label"]])
+                side.set_linewidth(2.5)
+            ax.set_title(f"{p['label']}", fontsize=8)
+            ax_s.loglog(freqs, power, color=PATCH_COLOURS[p["label"]], lw=1.6,
+                        label=f"{p['label']}: slope {slope:.2f}")
+        from matplotlib.ticker import NullFormatter
+        ax_s.xaxis.set_minor_formatter(NullFormatter())
         ax_s.set_xlabel("spatial frequency (cycles/pixel)")
         ax_s.set_ylabel("power")
-        ax_s.legend(fontsize=7, frameon=False)
+        ax_s.grid(alpha=0.3, which="both")
+        ax_s.legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1.01, 0.5))
         fig.tight_layout()
     return fig
 
