@@ -196,8 +196,8 @@ LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)))
 def ods_point(recall: np.ndarray, precision: np.ndarray) -> tuple[float, float, float]:
     """(recall, precision, F1) where F1 = 2PR / (P + R) is highest on a curve: its ODS point.
 
-    >>> ods_point(np.array([1.0, 0.5, 0.0]), np.array([0.5, 0.9, 1.0]))
-    (0.5, 0.9, 0.6429)
+    >>> ods_point(np.array([1.0, 0.6, 0.0]), np.array([0.5, 0.9, 1.0]))
+    (0.6, 0.9, 0.72)
     """
     with np.errstate(invalid="ignore", divide="ignore"):
         f = np.nan_to_num(2 * precision * recall / (precision + recall))
