@@ -182,6 +182,8 @@ def patch_spectra(picked: list[dict], spectra: list[tuple]):
                         label=f"{p['label']}: slope {slope:.2f}")
         from matplotlib.ticker import NullFormatter
         ax_s.xaxis.set_minor_formatter(NullFormatter())
+        ticks = [t for t in (0.02, 0.05, 0.1, 0.2, 0.5) if freqs[0] <= t <= freqs[-1]] if picked else []
+        ax_s.set_xticks(ticks, [f"{t:g}" for t in ticks])
         ax_s.set_xlabel("spatial frequency (cycles/pixel)")
         ax_s.set_ylabel("power")
         ax_s.grid(alpha=0.3, which="both")
