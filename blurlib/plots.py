@@ -41,7 +41,7 @@ def save(fig, path: str | Path, show: bool | None = None) -> Path:
     return path
 
 
-MAP_NOTE = "blur probability (white = blurred, 1)"
+MAP_NOTE = "blur map: white = blurred (1), black = sharp (0)"
 """The colour bar's label under every grey map (maps and ground truth: 1 = blurred = white)."""
 
 
