@@ -24,20 +24,29 @@ def _in_notebook() -> bool:
 
 
 def save(fig, path: str | Path, show: bool | None = None) -> Path:
-    """Show ``fig`` inline when run in a notebook, write it to ``path`` (.png) and the same name with .pdf,
-    atomically, then close it (so it is shown once, and no figures pile up in memory).
+    """Write ``fig`` to ``path`` (.png) and the same name with .pdf, atomically, show the PNG inline when run in a
+    notebook, then close the figure (so it is shown once, and no figures pile up in memory).
 
-    ``show``: display the figure (default: only inside a Jupyter kernel). The PDF carries no creation date, so
+    ``show``: display the PNG (default: only inside a Jupyter kernel). It is displayed as the raw ``image/png`` the
+    file holds — the very bytes written, and no ``<Figure …>`` text beside it. The PDF carries no creation date, so
     re-running a notebook on the same results leaves both files byte-identical.
     """
+    import io
+
     path = Path(path)
+    png = io.BytesIO()
+    fig.savefig(png, format="png")
+    with atomic_write(path.with_suffix(".png")) as f:
+        f.write(png.getvalue())
+    with atomic_write(path.with_suffix(".pdf")) as f:
+        fig.savefig(f, format="pdf", metadata={"CreationDate": None})
+    plt.close(fig)
     if show if show is not None else _in_notebook():
         from IPython.display import display
-        display(fig)
-    for suffix, metadata in ((".png", None), (".pdf", {"CreationDate": None})):
-        with atomic_write(path.with_suffix(suffix)) as f:
-            fig.savefig(f, format=suffix[1:], metadata=metadata)
-    plt.close(fig)
+
+        width = int.from_bytes(png.getvalue()[16:20], "big")  # the PNG header's pixel width
+        display({"image/png": png.getvalue()}, raw=True,
+                metadata={"image/png": {"width": round(width * STYLE["figure.dpi"] / STYLE["savefig.dpi"])}})
     return path
 
 
