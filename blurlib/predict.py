@@ -39,13 +39,15 @@ NET_BYTES_PER_PIXEL = 400  # peak memory of a VGG16 forward at an image's own si
 @torch.inference_mode()
 def predict_map(model: torch.nn.Module, image: np.ndarray, *, size: int | None = DEFAULT_SIZE,
                 convention: str = "caffe", device: str | torch.device | None = None,
-                precision: str = "auto") -> np.ndarray:
-    """Blur map float32 (H, W) in [0, 1] (1 = blurred) of ``image`` uint8 RGB (H, W, 3).
+                precision: str = "auto", logits: bool = False) -> np.ndarray:
+    """Blur map float32 (H, W) in [0, 1] (1 = blurred) of ``image`` uint8 RGB (H, W, 3); with ``logits``, the
+    map before the sigmoid (unbounded; resolves what float32 probabilities round to 0 or 1).
 
     ``size``: side the image is resized to before the forward pass, at least :data:`MIN_SIZE` (None: its own size,
     whose shorter side must then be at least :data:`MIN_SIZE`). A size whose forward pass needs more memory than the
     device has free is refused with the memory it would need.
     """
+    want_logits = logits
     int8 = getattr(model, "is_int8", False)  # a blurlib.quantize model: int8 trunk, CPU, no autocast
     dev = torch.device("cpu") if int8 and device is None else runtime.pick_device(device)
     if precision == "int8" and not int8:
@@ -66,10 +68,10 @@ def predict_map(model: torch.nn.Module, image: np.ndarray, *, size: int | None =
         model = model.to(dev, memory_format=torch.channels_last)
     with runtime.autocast(dev, prec):
         logits = model(x)
-    m = torch.sigmoid(logits.float())[0, 0].cpu().numpy()
+    m = (logits.float() if want_logits else torch.sigmoid(logits.float()))[0, 0].cpu().numpy()
     if m.shape != (h, w):
         m = cv2.resize(m, (w, h), interpolation=cv2.INTER_LINEAR)
-    return np.clip(m, 0.0, 1.0)
+    return m if want_logits else np.clip(m, 0.0, 1.0)
 
 
 def check_size(size: int | None, device: torch.device, image_hw: tuple[int, int] | None = None) -> None:
