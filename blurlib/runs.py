@@ -180,19 +180,19 @@ def model_for(bench: Benchmark, profile: Profile, name: str = "V", runs: str = "
 def shipped_result(bench: Benchmark, test_split: str = "even", limit: int | None = None,
                    progress: bool = False) -> RunResult | None:
     """The shipped default model (:data:`DEFAULT_MODEL`) scored on ``test_split`` of ``bench``: its committed
-    scores when they were made on exactly these images, else scored now (minutes on a CPU; ``limit`` images spread
-    over the split when given) into ``build/runs``, cached. None when no default model ships; a
+    scores when they were made on exactly the split's images, else scored now (minutes on a CPU; ``limit`` images
+    spread over the split when given) into ``build/runs``, cached. None when no default model ships; a
     :class:`BlurlibError` when the split overlaps the images the model was trained on.
     """
     committed = committed_run(DEFAULT_RUN.name)
     if committed is None or not DEFAULT_MODEL.is_file():
         return None
     pairs = bench.select(test_split)
+    if committed.metrics.get("names") == [p.name for p in pairs]:
+        return committed
     if limit is not None and len(pairs) > limit:
         pairs = [pairs[int(i * len(pairs) / limit)] for i in range(limit)]
     names = [p.name for p in pairs]
-    if committed.metrics.get("names") == names:
-        return committed
     seen = sorted(set(names) & set(committed.run.get("train_images", ())))
     if seen:
         raise BlurlibError(f"{DEFAULT_MODEL}: trained on {len(seen)} of the {test_split} images (e.g. {seen[0]}); "
