@@ -23,6 +23,15 @@ def check_pair(image: np.ndarray, blur_map: np.ndarray, name: str = "map") -> No
         raise BlurlibError(f"{name}: map values must be finite and in [0, 1] (1 = blurred); rescale the map.")
 
 
+def check_png_scale(blur_map: np.ndarray, name: str = "map") -> None:
+    """A clear error when a map read from an 8-bit PNG (float in [0, 1], :func:`blurlib.io.read_map`) holds only
+    the levels 0 and 1 of 255: probabilities or a 0/1 mask saved without scaling, which would read as all sharp."""
+    levels = np.rint(blur_map * 255)
+    if levels.max() == 1 and np.isin(levels, (0, 1)).all():
+        raise BlurlibError(f"{name}: the map holds only the values 0 and 1, i.e. probabilities or a 0/1 mask saved as "
+                           "8-bit PNG. Save maps as 0..255 (255 = blurred), e.g. np.rint(p * 255).astype(np.uint8).")
+
+
 def grabcut_trimap(blur_map: np.ndarray) -> np.ndarray:
     """OpenCV GrabCut labels (uint8 (H, W)) from a blur map with the paper's bins; sharp = foreground."""
     labels = np.full(blur_map.shape, cv2.GC_BGD, np.uint8)
@@ -64,9 +73,13 @@ def magnify(image: np.ndarray, blur_map: np.ndarray, sigma: float = 4.0, thresho
     """Blur magnification: Gaussian-blur (``sigma`` px) the pixels whose blur confidence exceeds ``threshold``.
 
     The blend weight rises smoothly from 0 at ``threshold`` to 1 at ``threshold + transition``, so pixels with
-    confidence ≤ ``threshold`` are returned unchanged, bit for bit. Returns uint8 RGB (H, W, 3).
+    confidence ≤ ``threshold`` are returned unchanged, bit for bit. Returns uint8 RGB (H, W, 3). ``sigma`` is
+    finite, > 0 and at most the image's longer side (a wider Gaussian would only take ever longer to average it).
     """
     check_pair(image, blur_map)
+    if not 0 < sigma <= max(image.shape[:2]):
+        raise BlurlibError(f"sigma {sigma} px: use a value > 0 and at most the image's longer side "
+                           f"({max(image.shape[:2])} px).")
     t = np.clip((blur_map - threshold) / transition, 0.0, 1.0)
     alpha = (t * t * (3 - 2 * t))[..., None]  # smoothstep
     blurred = cv2.GaussianBlur(image.astype(np.float32), (0, 0), sigma, borderType=cv2.BORDER_REFLECT)

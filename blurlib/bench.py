@@ -20,11 +20,12 @@ from blurlib import checkpoint, metrics, runtime
 from blurlib.baselines import METHODS
 from blurlib.data.preprocess import DEFAULT_SIZE
 from blurlib.data.synthetic import make_sample
+from blurlib.errors import BlurlibError, reason
 from blurlib.evaluate import count, model_maps
 from blurlib.losses import DEFAULT_LOSS
 from blurlib.models import CONFIGS, build
 from blurlib.paths import portable
-from blurlib.predict import predict_map
+from blurlib.predict import NET_BYTES_PER_PIXEL, check_size, predict_map
 from blurlib.profiles import get as get_profile
 from blurlib.provenance import provenance
 from blurlib.quantize import calibrate, int8_model
@@ -92,9 +93,33 @@ class _TorchvisionVGG16(torch.nn.Module):
 
 def run_bench(models=("V",), size: int = DEFAULT_SIZE, batch_size: int = 3, repeats: int = 5, warmup: int = 2,
               device: str | None = None, precision: str = "auto", train: bool = True) -> dict:
-    """Median seconds per inference (1 image of ``size``²) and per training step (``batch_size`` images)."""
-    dev = runtime.pick_device(device)
-    prec = runtime.resolve_precision(precision, dev)
+    """Median seconds per inference (1 image of ``size``²) and per training step (``batch_size`` images).
+
+    A size or batch whose forward pass alone needs more memory than the device has free is refused before any
+    work; running out of memory later (the backward pass) is a :class:`BlurlibError` too.
+    """
+    try:
+        return _run_bench(models, size, batch_size, repeats, warmup, device, precision, train)
+    except (torch.OutOfMemoryError, MemoryError) as e:
+        raise BlurlibError(f"bench ran out of memory at size {size}, batch {batch_size} ({reason(e)}): use a smaller "
+                           "--size or --batch-size.") from e
+    except RuntimeError as e:
+        if "memory" not in str(e):
+            raise
+        raise BlurlibError(f"bench ran out of memory at size {size}, batch {batch_size} ({reason(e)}): use a smaller "
+                           "--size or --batch-size.") from e
+
+
+def _run_bench(models, size, batch_size, repeats, warmup, device, precision, train) -> dict:
+    if min(size, batch_size, repeats) < 1 or warmup < 0:
+        raise BlurlibError(f"bench: size ({size}), batch size ({batch_size}) and repeats ({repeats}) must be >= 1.")
+    dev, prec = runtime.select(device, precision)
+    check_size(size, dev)
+    need = batch_size * size * size * NET_BYTES_PER_PIXEL
+    if train and need > runtime.free_memory(dev):
+        raise BlurlibError(f"a training step on {batch_size} images of {size}x{size} needs more than "
+                           f"{need / 2**30:.1f} GiB on {dev.type}, more than is free: use a smaller --size or "
+                           "--batch-size, or --no-train.")
     torch.manual_seed(0)
     x1 = torch.randn(1, 3, size, size)
     xb, yb = torch.randn(batch_size, 3, size, size), (torch.rand(batch_size, 1, size, size) > 0.5).float()
@@ -145,6 +170,7 @@ def runtime_table(image, repeats: int = 3, checkpoint_path=None, device: str | N
     in int8 (:mod:`blurlib.quantize`).
     """
     dev = runtime.pick_device(device)
+    runtime.configure(dev, "fp32")
     seconds = {name: _median_seconds(lambda f=fn: f(image), repeats, 1, torch.device("cpu"))
                for name, fn in METHODS.items()}
     model = build("V").eval() if checkpoint_path is None else checkpoint.load_model(checkpoint_path, expect="V")[0]

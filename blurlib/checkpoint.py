@@ -12,7 +12,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from blurlib.errors import BlurlibError
+from blurlib.data.preprocess import CONVENTIONS
+from blurlib.errors import BlurlibError, reason
 from blurlib.io import atomic_write
 from blurlib.models import MODELS, build
 from blurlib.quantize import load_int8
@@ -40,11 +41,18 @@ def read(path: str | Path) -> dict:
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
-        raise BlurlibError(f"{path}: unreadable checkpoint ({type(e).__name__}: {e}); the file is truncated or not a "
+        raise BlurlibError(f"{path}: unreadable checkpoint ({reason(e)}); the file is truncated or not a "
                            "blurlib checkpoint. Retrain or restore it.") from e
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT or ckpt.get("model") not in MODELS:
         raise BlurlibError(f"{path}: not a blurlib checkpoint (no '{FORMAT}' header). Pass a file written by "
                            "`blurlib train`.")
+    if ckpt.get("convention") not in CONVENTIONS:
+        raise BlurlibError(f"{path}: unknown input convention {ckpt.get('convention')!r} (use one of "
+                           f"{', '.join(CONVENTIONS)}). Set 'convention' to the one of the weights it was trained "
+                           "from, or pass a file written by `blurlib train`.")
+    if not isinstance(ckpt.get("state_dict"), dict) or not isinstance(ckpt.get("meta", {}), dict):
+        raise BlurlibError(f"{path}: checkpoint without a state_dict; pass a file written by `blurlib train`.")
+    ckpt.setdefault("meta", {})
     return ckpt
 
 
@@ -60,12 +68,17 @@ def load_model(path: str | Path, expect: str | None = None, precision: str = "au
     if precision not in INFERENCE_PRECISIONS:
         raise BlurlibError(f"unknown precision {precision!r}: use one of {', '.join(INFERENCE_PRECISIONS)}.")
     ckpt = read(path)
+    bad = [k for k, v in ckpt["state_dict"].items()
+           if not isinstance(v, torch.Tensor) or (v.is_floating_point() and not torch.isfinite(v).all())]
+    if bad:
+        raise BlurlibError(f"{path}: {len(bad)} weight tensor(s) hold NaN or infinite values (e.g. {bad[0]}); the "
+                           "model would give meaningless maps. Use an earlier checkpoint or retrain.")
     if expect is not None and ckpt["model"] != expect:
         raise BlurlibError(f"{path}: checkpoint of model {ckpt['model']!r}, but {expect!r} was asked for.")
     model = build(ckpt["model"])
     try:
         model.load_state_dict({k: v.float() for k, v in ckpt.pop("state_dict").items()})
-    except RuntimeError as e:
+    except (RuntimeError, ValueError, TypeError, AttributeError) as e:
         raise BlurlibError(f"{path}: weights do not fit model {ckpt['model']!r} ({str(e).splitlines()[0]}).") from e
     ckpt.pop("optimizer", None)
     if precision == "int8":

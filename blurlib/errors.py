@@ -6,3 +6,15 @@ class BlurlibError(Exception):
 
     The command line prints its message and exits with status 2, without a traceback.
     """
+
+
+def reason(e: BaseException) -> str:
+    """A one-line account of an underlying exception, for a :class:`BlurlibError` message: its type and first line.
+
+    >>> reason(ValueError("bad value\\nmore detail"))
+    'ValueError: bad value'
+    """
+    if type(e).__name__ == "UnpicklingError":  # torch's text advises weights_only=False, unsafe for unknown files
+        return "UnpicklingError: not a file written by torch.save, or one holding foreign objects"
+    lines = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {lines[0]}" if lines else type(e).__name__

@@ -16,7 +16,7 @@ from blurlib import checkpoint, metrics
 from blurlib.apps import iou, segment
 from blurlib.baselines import METHODS
 from blurlib.baselines import get as get_baseline
-from blurlib.data import Benchmark, Pair
+from blurlib.data import Benchmark, Pair, scan
 from blurlib.data.cuhk import read_mask
 from blurlib.data.preprocess import DEFAULT_SIZE, resize_pair
 from blurlib.errors import BlurlibError
@@ -32,15 +32,17 @@ HIFST_DIR = ("baselines", "hifst")
 def count(pairs: Sequence[Pair], map_of: Callable[[Pair], np.ndarray], progress: bool = False) -> Counts:
     """Per-image threshold counts of ``map_of(pair)`` (float (H, W) in [0, 1] or uint8) against each pair's mask."""
     c = Counts()
-    for p in tqdm(pairs, disable=not progress, desc="evaluate", unit="img"):
-        c.add(map_of(p), read_mask(p.mask), p.name)
+    with tqdm(pairs, disable=not progress, desc="evaluate", unit="img") as bar:
+        for p in bar:
+            c.add(map_of(p), read_mask(p.mask), p.name)
     return c
 
 
 def map_folder(folder: Path, invert: bool = False, suffix: str = "") -> Callable[[Pair], np.ndarray]:
     """A ``map_of`` reading ``folder/<name><suffix>.png`` as 8-bit maps (16-bit scaled); ``invert``: 1 − map.
 
-    A missing map is a :class:`BlurlibError` naming the file.
+    A missing map is a :class:`BlurlibError` naming the file. ``map_of.peak`` is the largest value read so far
+    (before ``invert``), for :func:`check_map_scale`.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -54,9 +56,42 @@ def map_folder(folder: Path, invert: bool = False, suffix: str = "") -> Callable
             raise BlurlibError(f"{path}: no prediction for mask {p.mask}. Predict every test image, or evaluate "
                                "a smaller split.")
         q = read_grey(path)
+        map_of.peak = max(map_of.peak, int(q.max()) if q.size else 0)
         return 255 - q if invert else q
 
+    map_of.peak = -1
     return map_of
+
+
+def check_map_scale(map_of: Callable[[Pair], np.ndarray], folder: Path) -> None:
+    """A :class:`BlurlibError` when every map a :func:`map_folder` reader read holds only the values 0 and 1.
+
+    That is the usual mistake of saving probabilities in [0, 1] (or a 0/1 mask) as 8-bit PNG: each map would be
+    scored as an (almost) all-sharp map, with meaningless numbers. Maps are 0..255, 255 = blurred.
+    """
+    if 0 <= getattr(map_of, "peak", -1) <= 1:
+        raise BlurlibError(f"{folder}: every map holds only the values 0 and 1, i.e. probabilities or a 0/1 mask "
+                           "saved as 8-bit PNG; nothing was scored. Save maps as 0..255 (255 = blurred), e.g. "
+                           "np.rint(p * 255).astype(np.uint8), or with `blurlib predict`.")
+
+
+def score_folder(pred: Path, gt: Path, *, split: str = "test", category: str | None = None, invert: bool = False,
+                 suffix: str = "") -> Counts:
+    """Counts of the maps of folder ``pred`` (``<name><suffix>.png``, 255 = blurred; ``invert``: 255 = sharp) against
+    the masks of dataset root ``gt`` (only its ``gt/`` is needed) in ``split`` and ``category``.
+
+    A root without ``gt/``, a selection without masks, a missing map or maps saved as 0/1 is a :class:`BlurlibError`
+    naming the folder or file.
+    """
+    if not (Path(gt) / "gt").is_dir():
+        raise BlurlibError(f"{gt}: not a dataset root (no gt/ folder inside). Pass the folder holding gt/.")
+    pairs = scan(gt, allow_partial=True, verify=False, masks_only=True).select_masks(split, category)
+    if not pairs:
+        raise BlurlibError(f"{gt}: no masks in split {split!r}, category {category!r}.")
+    maps = map_folder(pred, invert=invert, suffix=suffix)
+    c = count(pairs, maps)
+    check_map_scale(maps, pred)
+    return c
 
 
 def write_pr_csv(path: Path, c: Counts) -> None:
@@ -94,16 +129,18 @@ def official_hifst_maps(folder: Path) -> Callable[[Pair], np.ndarray]:
 
 
 def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = None, n_maps: int = 6,
-                 hifst: Path | None = None, progress: bool = True) -> dict:
+                 hifst: Path | None = None, progress: bool = True, device: str | None = None,
+                 precision: str = "auto") -> dict:
     """Score the model of ``run_dir`` on ``pairs`` with both protocols; write metrics.json, pr.csv and a few maps.
 
     ``size``: test input side (default: the run's training size). ``hifst``: a folder of official HiFST maps
     (``<name>_HiFSTBlurMap.png``, 255 = sharp) scored on exactly the same images for a fair side-by-side row.
+    ``device``, ``precision``: where and how the model runs (:mod:`blurlib.runtime`).
     """
     run_dir = Path(run_dir)
     model, ckpt = checkpoint.load_model(run_dir / "model.pt")
     size = size or ckpt["meta"]["profile"]["size"]
-    predict = model_maps(model, ckpt["convention"], size)
+    predict = model_maps(model, ckpt["convention"], size, precision, device)
     shown = {p.name for p in pairs[:: max(1, len(pairs) // n_maps)][:n_maps]}
 
     def map_of(p: Pair) -> np.ndarray:

@@ -40,6 +40,11 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb"):
     'done'
     """
     path = Path(path)
+    if path.is_dir():
+        raise BlurlibError(f"cannot write {path}: it is a folder; give a file name (e.g. {path / 'out'}).")
+    file_above = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if file_above is not None:
+        raise BlurlibError(f"cannot write {path}: {file_above} is a file, not a folder. Choose a writable output folder.")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

@@ -28,7 +28,11 @@ from blurlib import runtime
 from blurlib.data.preprocess import DEFAULT_SIZE, normalize, resize_pair
 from blurlib.errors import BlurlibError
 from blurlib.io import IMAGE_SUFFIXES, MAX_PIXELS, read_rgb_noted, write_png
+from blurlib.models import VGG16
 
+MIN_SIZE = 2 ** (len(VGG16) - 1) + 1
+"""Smallest input side (17): below it the deepest VGG16 stage (stride 16) is one cell wide and a config V map is
+constant along that side."""
 NET_BYTES_PER_PIXEL = 400  # peak memory of a VGG16 forward at an image's own size (bf16, measured: ~324 B/px)
 
 
@@ -38,11 +42,12 @@ def predict_map(model: torch.nn.Module, image: np.ndarray, *, size: int | None =
                 precision: str = "auto") -> np.ndarray:
     """Blur map float32 (H, W) in [0, 1] (1 = blurred) of ``image`` uint8 RGB (H, W, 3).
 
-    ``size``: side the image is resized to before the forward pass (None: its own size, refused with the memory it
-    would need when the device does not have it).
+    ``size``: side the image is resized to before the forward pass, at least :data:`MIN_SIZE` (None: its own size,
+    whose shorter side must then be at least :data:`MIN_SIZE`). A size whose forward pass needs more memory than the
+    device has free is refused with the memory it would need.
     """
     int8 = getattr(model, "is_int8", False)  # a blurlib.quantize model: int8 trunk, CPU, no autocast
-    dev = torch.device("cpu") if int8 and device is None else runtime.pick_device(str(device) if device else None)
+    dev = torch.device("cpu") if int8 and device is None else runtime.pick_device(device)
     if precision == "int8" and not int8:
         raise BlurlibError("precision int8 needs the int8 model: blurlib.checkpoint.load_model(path, precision='int8') "
                            "or blurlib.quantize.load_int8(model, checkpoint).")
@@ -52,10 +57,9 @@ def predict_map(model: torch.nn.Module, image: np.ndarray, *, size: int | None =
     if int8 and dev.type != "cpu":
         raise BlurlibError(f"int8 models run on CPU only, not {dev.type}: use --precision bf16 there.")
     prec = "fp32" if int8 else runtime.resolve_precision(precision, dev)
+    runtime.configure(dev, prec)
     h, w = image.shape[:2]
-    if not size and h * w * NET_BYTES_PER_PIXEL > runtime.free_memory(dev):
-        raise BlurlibError(f"a {w}x{h} image at its own size needs about {h * w * NET_BYTES_PER_PIXEL / 2**30:.1f} "
-                           f"GiB on {dev.type}, more than is free: predict at --size {DEFAULT_SIZE} instead.")
+    check_size(size, dev, (h, w))
     x = resize_pair(image, None, size)[0] if size else image
     x = normalize(x, convention)[None].to(dev, memory_format=torch.channels_last)
     if not int8:
@@ -66,6 +70,24 @@ def predict_map(model: torch.nn.Module, image: np.ndarray, *, size: int | None =
     if m.shape != (h, w):
         m = cv2.resize(m, (w, h), interpolation=cv2.INTER_LINEAR)
     return np.clip(m, 0.0, 1.0)
+
+
+def check_size(size: int | None, device: torch.device, image_hw: tuple[int, int] | None = None) -> None:
+    """A :class:`BlurlibError` naming the fix unless ``size`` (None/0: ``image_hw``, the image's own) is at least
+    :data:`MIN_SIZE` and its forward pass fits in the memory free on ``device``."""
+    if size is not None and (not isinstance(size, int) or size < 0):
+        raise BlurlibError(f"--size {size}: the input side must be a whole number of pixels >= {MIN_SIZE} (or 0: "
+                           f"each image's own size); the network was trained at {DEFAULT_SIZE}.")
+    h, w = (size, size) if size else (image_hw or (DEFAULT_SIZE, DEFAULT_SIZE))
+    if min(h, w) < MIN_SIZE:
+        what = f"--size {size}" if size else f"a {w}x{h} image at its own size"
+        raise BlurlibError(f"{what} is below {MIN_SIZE} pixels, too small for the network to resolve anything (the "
+                           f"map would be constant): use --size {DEFAULT_SIZE}.")
+    need = h * w * NET_BYTES_PER_PIXEL
+    if need > runtime.free_memory(device):
+        what = f"--size {size}" if size else f"a {w}x{h} image at its own size"
+        raise BlurlibError(f"{what} needs about {need / 2**30:.1f} GiB on {device.type}, more than is free: predict "
+                           f"at --size {DEFAULT_SIZE} instead.")
 
 
 def to_png(blur_map: np.ndarray) -> np.ndarray:
@@ -97,10 +119,12 @@ def image_files(paths: Iterable[str | Path]) -> list[Path]:
 
 @dataclass
 class Predicted:
-    """One written map: ``source`` image, ``map`` file, ``note`` on conversions (None for plain RGB)."""
+    """One image done: ``source`` image, ``map`` file written (None when the image was skipped), ``note`` on
+    conversions (None for plain RGB), ``error``: why the image was skipped (None when its map was written)."""
     source: Path
-    map: Path
+    map: Path | None
     note: str | None
+    error: str | None = None
 
 
 def predict_files(model: torch.nn.Module, paths: Iterable[Path], out_dir: Path, *, with_overlay: bool = False,
@@ -108,19 +132,30 @@ def predict_files(model: torch.nn.Module, paths: Iterable[Path], out_dir: Path, 
     """Predict each image file and write ``out_dir/<stem>.png`` (8-bit, 255 = blurred), yielding each as written.
 
     Streams with bounded memory: the next image is decoded in a background thread while the current one runs
-    through the network, so at most two images are in memory. Errors name the file.
+    through the network, so at most two images are in memory. An image that cannot be read or predicted is
+    skipped: yielded with its ``error`` (naming the file), and the others go on. A map that cannot be written
+    stops the run (:class:`BlurlibError`).
     """
     out_dir = Path(out_dir)
     paths = list(paths)
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(read_rgb_noted, paths[0], max_pixels) if paths else None
         for i, path in enumerate(paths):
-            image, note = pending.result()
-            pending = pool.submit(read_rgb_noted, paths[i + 1], max_pixels) if i + 1 < len(paths) else None
             try:
-                m = predict_map(model, image, **kw)
+                image, note = pending.result()
             except BlurlibError as e:
-                raise BlurlibError(f"{path}: {e}") from e
+                image, note, error = None, None, str(e)
+            pending = pool.submit(read_rgb_noted, paths[i + 1], max_pixels) if i + 1 < len(paths) else None
+            if image is not None:
+                try:
+                    m = predict_map(model, image, **kw)
+                except BlurlibError as e:
+                    error = f"{path}: {e}"
+                else:
+                    error = None
+            if error is not None:
+                yield Predicted(Path(path), None, note, error)
+                continue
             out = out_dir / f"{Path(path).stem}.png"
             write_png(out, to_png(m))
             if with_overlay:
@@ -130,24 +165,45 @@ def predict_files(model: torch.nn.Module, paths: Iterable[Path], out_dir: Path, 
 
 def predict_folder(model: torch.nn.Module, inputs: Iterable[str | Path], out_dir: Path, *, progress: bool = True,
                    **kw) -> dict:
-    """:func:`predict_files` over files and folders with a progress bar; returns counts, seconds and images/s.
+    """:func:`predict_files` over files and folders with a progress bar.
 
-    Two inputs with the same stem would write the same map: refused before any work.
+    Returns ``images`` (maps written), ``failed`` (one message per skipped image, naming it), ``seconds``,
+    ``images_per_s`` and ``notes``. Refused before any work: two inputs with the same stem (they would write the
+    same map), and a map or overlay that would overwrite an input image (e.g. ``-o`` the folder of PNG photos).
+    A map that cannot be written stops the run with an error saying how many maps were written before.
     """
     paths = image_files(inputs)
     if not paths:
         raise BlurlibError(f"no image files in {', '.join(map(str, inputs))} (suffixes {', '.join(IMAGE_SUFFIXES)}).")
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise BlurlibError(f"{out_dir}: -o is a file, not a folder. Choose an output folder.")
     stems: dict[str, Path] = {}
     for p in paths:
         if p.stem in stems:
             raise BlurlibError(f"{p} and {stems[p.stem]} would both write {p.stem}.png: rename one.")
         stems[p.stem] = p
-    t0, notes = time.perf_counter(), []
-    bar = tqdm(total=len(paths), unit="img", desc="predict", disable=not progress, file=sys.stderr)
-    for done in predict_files(model, paths, out_dir, **kw):
-        if done.note:
-            notes.append(f"{done.source}: {done.note}")
-        bar.update()
-    bar.close()
+    inputs_resolved = {p.resolve(): p for p in paths}
+    for p in paths:
+        outs = [out_dir / f"{p.stem}.png"] + ([out_dir / f"{p.stem}_overlay.png"] if kw.get("with_overlay") else [])
+        for out in outs:
+            if out.resolve() in inputs_resolved:
+                raise BlurlibError(f"{out}: the map of {p} would overwrite the input image "
+                                   f"{inputs_resolved[out.resolve()]}; nothing was written. Choose another -o folder.")
+    t0, notes, failed, written = time.perf_counter(), [], [], 0
+    with tqdm(total=len(paths), unit="img", desc="predict", disable=not progress, file=sys.stderr) as bar:
+        try:
+            for done in predict_files(model, paths, out_dir, **kw):
+                if done.note:
+                    notes.append(f"{done.source}: {done.note}")
+                if done.error:
+                    failed.append(done.error)
+                else:
+                    written += 1
+                bar.update()
+        except BlurlibError as e:
+            raise BlurlibError(f"{e} Stopped after {written} map(s) written to {out_dir}"
+                               f"{f' and {len(failed)} image(s) skipped' if failed else ''}.") from e
     seconds = time.perf_counter() - t0
-    return {"images": len(paths), "seconds": seconds, "images_per_s": len(paths) / seconds, "notes": notes}
+    return {"images": written, "failed": failed, "seconds": seconds, "images_per_s": written / seconds,
+            "notes": notes}

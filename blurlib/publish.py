@@ -22,7 +22,14 @@ def publish(run_dir: Path, dest: Path, with_weights: bool = False) -> list[Path]
         if not (run_dir / required).is_file():
             raise BlurlibError(f"{run_dir / required}: missing; finish the run (blurlib train) and score it "
                                "(blurlib evaluate --run) before publishing.")
-    dest.mkdir(parents=True, exist_ok=True)
+    if dest.exists() and not dest.is_dir():
+        raise BlurlibError(f"{dest}: is a file, not a folder. Choose another destination folder.")
+    if dest.resolve() == run_dir.resolve():
+        raise BlurlibError(f"{dest}: is the run folder itself; publish into another folder (e.g. runs/NAME).")
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise BlurlibError(f"cannot create {dest}: {e.strerror}. Choose a writable destination folder.") from e
     written = []
     for name in RESULT_FILES:
         if (run_dir / name).is_file():

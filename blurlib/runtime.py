@@ -1,7 +1,15 @@
-"""Device and precision choice, shared by training, prediction and the benchmark.
+"""Device and precision choice, shared by training, prediction, evaluation and the benchmark.
 
-On CPU, bf16 autocast is used when the processor has native bf16 (AVX512-BF16 or AMX): a VGG16 training step is
-~5x faster there. Elsewhere fp32. On CUDA, bf16 autocast where the GPU supports it.
+:func:`pick_device` is the one place a device name is checked: an unknown name or a device this machine does not
+have is a one-line :class:`BlurlibError` naming the fix, never a traceback from deep inside torch.
+
+Precision ``auto``: on CPU, bf16 autocast when the processor has native bf16 (AVX512-BF16 or AMX): a VGG16 training
+step is ~5x faster there; elsewhere fp32. On CUDA, bf16 autocast where the GPU computes bf16 natively (compute
+capability 8.0 and up), never where torch would only emulate it; else fp32.
+
+TF32 on CUDA: off, whatever the precision (:func:`configure`). ``fp32`` means IEEE fp32 matmuls and convolutions
+(TF32 would keep only 10 mantissa bits), and under ``bf16`` autocast the ops it leaves in fp32 stay IEEE fp32 too,
+so a result recorded as fp32 is fp32 on every GPU.
 """
 
 from __future__ import annotations
@@ -9,20 +17,84 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import sys
 
 import torch
+
+from blurlib.errors import BlurlibError, reason
 
 PRECISIONS = ("auto", "bf16", "fp32")
 """Float precisions: ``auto`` resolves to ``bf16`` where the device computes it natively (:func:`resolve_precision`)."""
 INFERENCE_PRECISIONS = (*PRECISIONS, "int8")
 """Precisions a model can be run in: the float ones, and ``int8`` (configs I–V on CPU, :mod:`blurlib.quantize`)."""
+DEVICE_TYPES = ("cpu", "cuda", "mps")
+"""Device types blurlib runs on (``cuda`` also as ``cuda:N``)."""
 
 
-def pick_device(device: str | None = None) -> torch.device:
-    """``device`` if given, else CUDA when present, else CPU."""
-    if device:
-        return torch.device(device)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+def pick_device(device: str | torch.device | None = None) -> torch.device:
+    """``device`` checked (one of :data:`DEVICE_TYPES`, present here), else CUDA when usable, else CPU.
+
+    >>> pick_device("cpu")
+    device(type='cpu')
+    >>> pick_device("gpu")
+    Traceback (most recent call last):
+    ...
+    blurlib.errors.BlurlibError: unknown device 'gpu': use cpu, cuda, cuda:N (N = 0, 1, ...) or mps.
+    """
+    if device is None or device == "":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError, TypeError):
+        dev = None
+    if dev is None or dev.type not in DEVICE_TYPES:
+        raise BlurlibError(f"unknown device {str(device)!r}: use cpu, cuda, cuda:N (N = 0, 1, ...) or mps.")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise BlurlibError(f"device {str(device)!r} is not available here: torch.cuda.is_available() is False (no "
+                               "driver or a CPU-only torch build); use --device cpu or install a CUDA build of torch.")
+        n = torch.cuda.device_count()
+        if dev.index is not None and dev.index >= n:
+            raise BlurlibError(f"device {str(device)!r} is not available here: {n} CUDA device{'s' * (n != 1)} "
+                               f"(cuda:0{f' to cuda:{n - 1}' if n > 1 else ''}); use --device cuda:0.")
+        try:
+            _first_use(dev)
+        except RuntimeError as e:  # e.g. a driver too old for this torch build, a GPU in exclusive use
+            raise BlurlibError(f"device {str(device)!r} cannot be used ({reason(e)}); use --device cpu, or fix the "
+                               "CUDA driver (nvidia-smi shows its state).") from e
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise BlurlibError(f"device {str(device)!r} is not available here: torch.backends.mps.is_available() is False "
+                           "(MPS needs Apple silicon and a macOS build of torch); use --device cpu.")
+    if dev.type == "cpu" and dev.index not in (None, 0):
+        raise BlurlibError(f"unknown device {str(device)!r}: the CPU is 'cpu'; use --device cpu.")
+    return dev
+
+
+def _first_use(device: torch.device) -> None:
+    """Allocate one number on ``device``: where CUDA is reported but unusable, this is where it fails."""
+    torch.empty(1, device=device)
+
+
+def select(device: str | torch.device | None = None, precision: str = "auto") -> tuple[torch.device, str]:
+    """(device, precision) to run with: :func:`pick_device`, :func:`resolve_precision`, then :func:`configure`."""
+    dev = pick_device(device)
+    prec = resolve_precision(precision, dev)
+    configure(dev, prec)
+    return dev, prec
+
+
+def configure(device: torch.device, precision: str) -> None:
+    """Make the numerics explicit: on CUDA, TF32 off for matmuls and cuDNN convolutions (see the module doc)."""
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+
+
+def announce(device: torch.device, precision: str, what: str = "") -> str:
+    """Print (stderr) and return the one line a run starts with: which device and precision it uses."""
+    line = f"{what + ': ' if what else ''}device {describe(device)}; precision {precision}"
+    print(line, file=sys.stderr)
+    return line
 
 
 def cpu_has_bf16() -> bool:
@@ -32,11 +104,11 @@ def cpu_has_bf16() -> bool:
 def resolve_precision(precision: str, device: torch.device) -> str:
     """``auto`` -> ``bf16`` where the device computes bf16 natively, else ``fp32``."""
     if precision not in PRECISIONS:
-        raise ValueError(f"unknown precision {precision!r}: use one of {PRECISIONS}")
+        raise BlurlibError(f"unknown precision {precision!r}: use one of {', '.join(PRECISIONS)}.")
     if precision != "auto":
         return precision
     if device.type == "cuda":
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+        return "bf16" if torch.cuda.is_bf16_supported(including_emulation=False) else "fp32"
     return "bf16" if device.type == "cpu" and cpu_has_bf16() else "fp32"
 
 
@@ -79,5 +151,5 @@ def describe(device: torch.device) -> str:
     """A one-line description of the device, for provenance: ``cuda: <GPU name>`` or
     ``cpu: <model name>, <n> threads, <vector extension>``."""
     if device.type == "cuda":
-        return f"cuda: {torch.cuda.get_device_name(device)}"
+        return f"cuda: {torch.cuda.get_device_name(device)}, TF32 off"
     return f"cpu: {cpu_name()}, {torch.get_num_threads()} threads, {torch.backends.cpu.get_cpu_capability()}"

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -72,16 +74,35 @@ def train(bench: Benchmark, run_dir: str | Path, *, model_name: str = "V", profi
     """Train ``model_name`` on ``bench`` (``split``, ``category``) with ``profile``; write the run to ``run_dir``.
 
     Writes ``checkpoint.pt`` (every ``checkpoint_every`` iterations and at the end), ``log.jsonl`` (iteration, loss,
-    lr, seconds), ``model.pt`` (final weights) and ``run.json`` (settings and provenance). Returns ``run_dir``.
-    With ``resume=True`` and a checkpoint present, training continues from it.
+    lr, seconds), ``model.pt`` (final weights) and ``run.json`` (settings and provenance; ``segments``: one entry
+    per uninterrupted stretch, ``{start, end, device, precision, wall_seconds}``). Returns ``run_dir``.
+
+    With ``resume=True`` and a checkpoint present, training continues from it; a checkpoint trained with other
+    settings (model, seed, split, category, weights, training images, profile, device type, precision) is refused
+    naming each difference, and a finished run is left as it is. Without ``resume``, a folder that already holds a
+    run is refused (nothing is overwritten). An unwritable ``run_dir`` is refused before the first iteration.
     """
     run_dir = Path(run_dir)
     started = provenance(command)  # the code and command that start the run (a resumed run: of the resume)
-    dev = runtime.pick_device(device)
-    prec = runtime.resolve_precision(precision, dev)
+    dev, prec = runtime.select(device, precision)
     conv = weight_convention(weights)
     pairs = bench.select(split, category)[: profile.max_images or None]
+    if not pairs:
+        raise BlurlibError(f"{bench.root}: no images in split {split!r}, category {category!r}; choose another "
+                           "--split or --category.")
     data = PairDataset(pairs, profile.size, conv)
+    ckpt_path, log_path = run_dir / "checkpoint.pt", run_dir / "log.jsonl"
+    _check_run_dir(run_dir, resume)
+
+    meta = {"profile": profile.as_dict(), "weights": str(weights), "seed": seed, "split": split,
+            "category": category, "n_train": len(data), "precision": prec, "device": dev.type}
+    ckpt = checkpoint.read(ckpt_path) if resume and ckpt_path.exists() else None
+    if ckpt is not None:
+        finished = ckpt["iteration"] >= profile.iterations
+        _check_resume(ckpt_path, ckpt, model_name, meta, with_device=False)
+        if finished and (run_dir / "model.pt").exists() and (run_dir / "run.json").exists():
+            return run_dir  # nothing left to train: the finished run is kept as it is
+        _check_resume(ckpt_path, ckpt, model_name, meta, with_device=True)
 
     torch.manual_seed(seed)
     model = build(model_name)
@@ -89,59 +110,124 @@ def train(bench: Benchmark, run_dir: str | Path, *, model_name: str = "V", profi
     model = model.to(dev, memory_format=torch.channels_last)
     opt = torch.optim.SGD(param_groups(model, profile), lr=profile.base_lr, momentum=profile.momentum)
 
-    run_dir.mkdir(parents=True, exist_ok=True)
-    ckpt_path, log_path = run_dir / "checkpoint.pt", run_dir / "log.jsonl"
-    start, elapsed = 0, 0.0
-    if resume and ckpt_path.exists():
-        ckpt = checkpoint.read(ckpt_path)
-        if ckpt["model"] != model_name or Profile.from_dict(ckpt["meta"].get("profile", {})) != profile:
-            raise BlurlibError(f"{ckpt_path}: checkpoint of model {ckpt['model']} with another profile or model "
-                               f"than requested ({model_name}, {profile.name}); resume with the same settings "
-                               "or use another --run-dir.")
+    start, elapsed, segments = 0, 0.0, []
+    if ckpt is not None:
         model.load_state_dict(ckpt["state_dict"])
         opt.load_state_dict(ckpt["optimizer"])
         start, elapsed = ckpt["iteration"], ckpt["meta"].get("seconds", 0.0)
+        segments = ckpt["meta"].get("segments") or [
+            {"start": 0, "end": start, "device": None, "precision": ckpt["meta"].get("precision"),
+             "wall_seconds": round(elapsed, 1)}]  # a checkpoint written before segments were recorded
         _truncate_log(log_path, start)
     elif log_path.exists():
-        log_path.unlink()
+        log_path.unlink()  # only a log of iterations never checkpointed (see _check_run_dir)
 
-    meta = {"profile": profile.as_dict(), "weights": str(weights), "seed": seed, "split": split,
-            "category": category, "n_train": len(data), "precision": prec}
     model.train()
     t0 = time.perf_counter() - elapsed
-    bar = tqdm(range(start, profile.iterations), initial=start, total=profile.iterations, disable=not progress,
-               desc=f"train {model_name}", unit="it")
-    for it in bar:
-        lr = poly_lr(profile.base_lr, it, profile.iterations, profile.lr_power)
-        for g in opt.param_groups:
-            g["lr"] = lr * g["lr_mult"]
-        idx = batch_indices(len(data), profile.batch_size, seed, it)
-        x = torch.stack([data[i][0] for i in idx]).to(dev, memory_format=torch.channels_last)
-        y = torch.stack([data[i][1] for i in idx]).to(dev)
-        with runtime.autocast(dev, prec):
-            loss = model_loss(model, x, y, profile.loss)
-        if not math.isfinite(loss.item()):
-            raise BlurlibError(f"{run_dir}: the loss became {loss.item()} at iteration {it + 1}; the last checkpoint "
-                               "is kept. Lower the profile's base_lr (or resume with --precision fp32).")
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        seconds = time.perf_counter() - t0
-        with open(log_path, "a") as f:
-            f.write(json.dumps({"iteration": it + 1, "loss": round(loss.item(), 6), "lr": lr,
-                                "seconds": round(seconds, 3)}) + "\n")
-        bar.set_postfix(loss=f"{loss.item():.4f}")
-        if (it + 1) % profile.checkpoint_every == 0 or it + 1 == profile.iterations:
-            checkpoint.save(ckpt_path, model, model_name, conv, iteration=it + 1, optimizer=opt,
-                            meta=meta | {"seconds": seconds})
+    t_segment = time.perf_counter()
+
+    def with_segment(end: int) -> list[dict]:
+        return [*segments, {"start": start, "end": end, "device": runtime.describe(dev), "precision": prec,
+                            "wall_seconds": round(time.perf_counter() - t_segment, 1)}]
+
+    with tqdm(range(start, profile.iterations), initial=start, total=profile.iterations, disable=not progress,
+              desc=f"train {model_name}", unit="it") as bar:
+        for it in bar:
+            lr = poly_lr(profile.base_lr, it, profile.iterations, profile.lr_power)
+            for g in opt.param_groups:
+                g["lr"] = lr * g["lr_mult"]
+            idx = batch_indices(len(data), profile.batch_size, seed, it)
+            x = torch.stack([data[i][0] for i in idx]).to(dev, memory_format=torch.channels_last)
+            y = torch.stack([data[i][1] for i in idx]).to(dev)
+            with runtime.autocast(dev, prec):
+                loss = model_loss(model, x, y, profile.loss)
+            if not math.isfinite(loss.item()):
+                raise BlurlibError(f"{run_dir}: the loss became {loss.item()} at iteration {it + 1}; the last "
+                                   "checkpoint is kept. Lower the profile's base_lr (or resume with --precision fp32).")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            seconds = time.perf_counter() - t0
+            _append_log(log_path, {"iteration": it + 1, "loss": round(loss.item(), 6), "lr": lr,
+                                   "seconds": round(seconds, 3)})
+            bar.set_postfix(loss=f"{loss.item():.4f}")
+            if (it + 1) % profile.checkpoint_every == 0 or it + 1 == profile.iterations:
+                checkpoint.save(ckpt_path, model, model_name, conv, iteration=it + 1, optimizer=opt,
+                                meta=meta | {"seconds": seconds, "segments": with_segment(it + 1)})
     wall = time.perf_counter() - t0
-    checkpoint.save(run_dir / "model.pt", model, model_name, conv, iteration=profile.iterations, meta=meta)
+    segments = with_segment(profile.iterations)
+    checkpoint.save(run_dir / "model.pt", model, model_name, conv, iteration=profile.iterations,
+                    meta=meta | {"segments": segments})
     write_json(run_dir / "run.json", {
         "model": model_name, "profile": profile.name, **meta, "train_images": data.names,
         "data": bench.description, "initialised": init_report, "device": runtime.describe(dev),
         "wall_seconds": round(wall, 1), "seconds_per_iteration": round(wall / profile.iterations, 4),
-        "provenance": started | {"finished": now()}})
+        "segments": segments, "provenance": started | {"finished": now()}})
     return run_dir
+
+
+RUN_FILES = ("checkpoint.pt", "model.pt", "run.json", "metrics.json", "log.jsonl")
+"""Files whose presence makes a folder a run folder (written by training and by ``evaluate --run``)."""
+
+
+def _check_run_dir(run_dir: Path, resume: bool) -> None:
+    """Before any work: ``run_dir`` is (or can be made) a writable folder, and holds no run that would be lost.
+
+    A folder holding a run is accepted only with ``resume`` and a checkpoint to resume from (or, with ``resume``,
+    only the log of iterations never checkpointed); anything else is refused, never overwritten.
+    """
+    if run_dir.exists() and not run_dir.is_dir():
+        raise BlurlibError(f"{run_dir}: --run-dir is a file, not a folder. Choose another --run-dir.")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=run_dir, prefix=".write-test.")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise BlurlibError(f"{run_dir}: cannot write the run folder ({e.strerror}). Choose a writable --run-dir.") \
+            from e
+    present = [name for name in RUN_FILES if (run_dir / name).exists()]
+    if not present or (resume and ("checkpoint.pt" in present or present == ["log.jsonl"])):
+        return
+    if resume:
+        raise BlurlibError(f"{run_dir}: holds {', '.join(present)} but no checkpoint.pt to resume from; nothing there "
+                           "is overwritten. Choose another --run-dir.")
+    raise BlurlibError(f"{run_dir}: already holds a run ({', '.join(present)}); nothing there is overwritten. Add "
+                       "--resume to continue it, or choose another --run-dir.")
+
+
+def _check_resume(path: Path, ckpt: dict, model_name: str, meta: dict, with_device: bool) -> None:
+    """Refuse to resume ``ckpt`` with other settings than it was trained with, naming each difference.
+
+    Model, seed, split, category, weights, training images and every profile field (iterations, size, lr, ...);
+    with ``with_device`` also the device type and precision. A setting the checkpoint does not record (an older
+    checkpoint) is not compared; profile fields added since take their defaults.
+    """
+    had = ckpt["meta"]
+    was = {"model": ckpt["model"], **{k: had[k] for k in ("seed", "split", "category", "weights", "n_train")
+                                      if k in had}}
+    asked = {"model": model_name, **{k: meta[k] for k in ("seed", "split", "category", "weights", "n_train")}}
+    if "profile" in had:
+        old = Profile.from_dict(had["profile"]).as_dict()
+        was |= {("profile" if k == "name" else k): v for k, v in old.items() if k not in ("about",)}
+        asked |= {("profile" if k == "name" else k): v for k, v in meta["profile"].items() if k not in ("about",)}
+    if with_device:
+        was |= {k: had[k] for k in ("device", "precision") if k in had}
+        asked |= {"device": meta["device"], "precision": meta["precision"]}
+    words = {"n_train": "training images"}
+    differ = [f"{words.get(k, k)} {was[k]}, you asked {asked[k]}" for k in was if k in asked and was[k] != asked[k]]
+    if differ:
+        raise BlurlibError(f"{path}: checkpoint was trained with {'; '.join(differ)}. Resume with the checkpoint's "
+                           "settings, or train into another --run-dir.")
+
+
+def _append_log(log_path: Path, record: dict) -> None:
+    try:
+        with open(log_path, "a") as f:
+            f.write(json.dumps(record) + "\n")
+    except OSError as e:
+        raise BlurlibError(f"cannot write {log_path}: {e.strerror}. The last checkpoint is kept: free space or fix "
+                           "the folder's permissions, then run again with --resume.") from e
 
 
 def _truncate_log(log_path: Path, iteration: int) -> None:

@@ -29,7 +29,7 @@ from torch import nn
 from torch.hub import get_dir
 from torchvision.models import VGG16_Weights
 
-from blurlib.errors import BlurlibError
+from blurlib.errors import BlurlibError, reason
 from blurlib.io import file_sha256
 from blurlib.models import VGG16, conv_names
 
@@ -98,7 +98,7 @@ def read_keras_h5(path: Path) -> dict[str, torch.Tensor]:
             if "fuse" in f:
                 out["fuse.weight"], out["fuse.bias"] = conv(*(f["fuse/vars"][j] for j in "01"))
     except (OSError, KeyError) as e:
-        raise BlurlibError(f"{path}: not a VGG16/HED weight file in Keras layout ({e}).") from e
+        raise BlurlibError(f"{path}: not a VGG16/HED weight file in Keras layout ({reason(e)}).") from e
     return out
 
 
@@ -133,7 +133,7 @@ def source_state(source: str | Path) -> dict[str, torch.Tensor]:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
-        raise BlurlibError(f"{path}: cannot read weights ({e}). Pass a .pth state dict or a .h5 file.") from e
+        raise BlurlibError(f"{path}: cannot read weights ({reason(e)}). Pass a .pth state dict or a .h5 file.") from e
 
 
 def init_model(model: nn.Module, source: str | Path = "hed", seed: int | None = None) -> dict[str, list[str]]:

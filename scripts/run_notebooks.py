@@ -21,8 +21,18 @@ from tqdm import tqdm
 REPO = Path(__file__).resolve().parent.parent
 
 
+WORDS = {"true": True, "yes": True, "false": False, "no": False, "none": None}
+
+
 def parse_value(v: str):
-    return {"None": None, "True": True, "False": False}.get(v, int(v) if v.lstrip("-").isdigit() else v)
+    """A parameter's value: true/yes, false/no (any case) -> bool; none -> None; an integer -> int; else the text.
+
+    >>> [parse_value(v) for v in ("false", "No", "TRUE", "none", "-3", "paper")]
+    [False, False, True, None, -3, 'paper']
+    """
+    if v.strip().lower() in WORDS:
+        return WORDS[v.strip().lower()]
+    return int(v) if v.strip().lstrip("-").isdigit() else v
 
 
 def strip_paths(notebook: Path) -> None:

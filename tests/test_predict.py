@@ -86,7 +86,7 @@ def test_at_most_two_images_are_in_memory(tmp_path, monkeypatch):
     for i in range(6):
         paths.append(tmp_path / f"{i}.png")
         Image.new("RGB", (8, 8)).save(paths[-1])
-    for _ in predict.predict_files(build("I").eval(), paths, tmp_path / "o", size=16):
+    for _ in predict.predict_files(build("I").eval(), paths, tmp_path / "o", size=32):
         yielded += 1
         assert len(reads) <= yielded + 1
     assert yielded == 6 and reads == paths

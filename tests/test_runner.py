@@ -31,3 +31,9 @@ def test_executed_notebooks_keep_no_paths_of_the_machine(run_notebooks, tmp_path
     assert "/home/someone" not in path.read_text() and kept.cells[0].source == "1 + 1"
     run_notebooks.strip_paths(path)  # a notebook without them is left as it is
     assert nbformat.read(path, as_version=4) == kept
+
+
+def test_boolean_words_are_parsed_in_any_case(run_notebooks):
+    """`-p allow_partial false` must be False, not the (true) string "false"."""
+    values = ("false", "False", "FALSE", "no", "No", "true", "yes", "YES", "none", "None")
+    assert [run_notebooks.parse_value(v) for v in values] == [False] * 5 + [True] * 3 + [None] * 2

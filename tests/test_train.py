@@ -109,9 +109,10 @@ def test_resume_checks_the_settings_and_accepts_older_checkpoints(synthetic, tmp
     del ckpt["meta"]["profile"]["max_images"]  # written before that profile field existed
     torch.save(ckpt, run / "checkpoint.pt")
     train(synthetic, run, model_name="I", profile=p, progress=False, precision="fp32", resume=True)  # accepted
-    with pytest.raises(BlurlibError, match="checkpoint.pt: checkpoint of model I.*another --run-dir"):
+    with pytest.raises(BlurlibError, match="checkpoint.pt: checkpoint was trained with model I, you asked II.*another "
+                                           "--run-dir"):
         train(synthetic, run, model_name="II", profile=p, progress=False, resume=True)
-    with pytest.raises(BlurlibError, match="another --run-dir"):
+    with pytest.raises(BlurlibError, match="iterations 3, you asked 5.*another --run-dir"):
         train(synthetic, run, model_name="I", profile=p.replace(iterations=5), progress=False, resume=True)
 
 

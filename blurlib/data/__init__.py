@@ -29,17 +29,21 @@ def open_dataset(source: str = "auto", root: str | os.PathLike | None = None, *,
     Args:
         root: an explicit CUHK root (for ``cuhk``/``auto``) or where to write the synthetic set.
         allow_partial: accept a CUHK copy with images missing (reported in ``Benchmark.missing``).
-        download_missing: for ``cuhk``, download the official archives into ``data/CUHK`` if not found.
+        download_missing: for ``cuhk`` and ``auto``, download the official archives into ``root`` (default
+            ``data/CUHK``) when no dataset is found there; never falls back to the synthetic set.
         synthetic_n, synthetic_size, seed: the synthetic set's size, image side and seed.
     """
     if source not in SOURCES:
         raise BlurlibError(f"unknown data source {source!r}: use one of {', '.join(SOURCES)}.")
     if source in ("auto", "cuhk"):
-        found = find_root(root)
-        if found is None and source == "cuhk":
+        if download_missing and root is not None and not (Path(root).expanduser() / "gt").is_dir():
+            found = None  # --root X --download: X is where the download goes
+        else:
+            found = find_root(root)
+        if found is None and (source == "cuhk" or download_missing):
             if not download_missing:
                 raise BlurlibError(missing_dataset_message())
-            found = download()
+            found = download(Path(root).expanduser() if root is not None else None)
         if found is not None:
             return scan(found, allow_partial=allow_partial)
         root = None

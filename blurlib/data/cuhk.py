@@ -192,7 +192,8 @@ def manifest() -> dict:
     return json.loads(resources.files("blurlib.data").joinpath("cuhk_manifest.json").read_text())
 
 
-def scan(root: Path, *, allow_partial: bool = False, verify: bool = True, synthetic: bool = False) -> Benchmark:
+def scan(root: Path, *, allow_partial: bool = False, verify: bool = True, synthetic: bool = False,
+         masks_only: bool = False) -> Benchmark:
     """Pair images with masks under ``root`` and check the dataset's integrity.
 
     Args:
@@ -201,21 +202,24 @@ def scan(root: Path, *, allow_partial: bool = False, verify: bool = True, synthe
         verify: check the sha256 of every mask (and of every image the manifest knows) against the shipped
             manifest, and that every image has its mask's size. Off for the synthetic set.
         synthetic: mark the set as the embedded synthetic one (no manifest, any names allowed).
+        masks_only: ``root`` needs only ``gt/`` (enough to score maps); ``image/`` may be absent or empty, and the
+            masks without an image are in ``Benchmark.missing``. Implies ``allow_partial``.
 
     Raises:
         BlurlibError: naming the offending file and the fix.
     """
     root = Path(root)
     image_dir, gt_dir = root / "image", root / "gt"
-    for d in (image_dir, gt_dir):
+    for d in (gt_dir,) if masks_only else (image_dir, gt_dir):
         if not d.is_dir():
             raise BlurlibError(f"{d}: folder not found. A dataset root holds image/ and gt/ (the unpacked "
                                f"BlurDatasetImage.zip and BlurDatasetGT.zip).")
     masks = _by_stem(gt_dir, (".png",))
-    images = _by_stem(image_dir, IMAGE_SUFFIXES)
+    images = _by_stem(image_dir, IMAGE_SUFFIXES) if image_dir.is_dir() else {}
+    allow_partial = allow_partial or masks_only
     if not masks:
         raise BlurlibError(f"{gt_dir}: no mask files (*.png). Unpack BlurDatasetGT.zip there.")
-    if not images:
+    if not images and not masks_only:
         raise BlurlibError(f"{image_dir}: no image files. Unpack BlurDatasetImage.zip there.")
     orphans = sorted(set(images) - set(masks))
     if orphans:
