@@ -62,12 +62,9 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _announce(args, what: str, int8: bool = False):
+def _announce(args, what: str):
     """Check --device once, before any work, and say on stderr which device and precision the run uses."""
-    if int8:  # int8 inference: CPU only, no autocast
-        dev, prec = runtime.select(args.device or "cpu", "fp32")[0], "int8"
-    else:
-        dev, prec = runtime.select(args.device, args.precision)
+    dev, prec = runtime.select(args.device, args.precision)
     runtime.announce(dev, prec, what)
     return dev, prec
 
@@ -114,9 +111,7 @@ def cmd_train(args) -> int:
 
 def cmd_predict(args) -> int:
     path = args.checkpoint or default_checkpoint()
-    if args.precision == "int8" and args.device not in (None, "cpu"):
-        raise BlurlibError(f"int8 models run on CPU only, not {args.device}: use --precision bf16 there.")
-    dev, _ = _announce(args, "predict", int8=args.precision == "int8")
+    dev, _ = _announce(args, "predict")
     if args.size:
         check_size(args.size, dev)  # before the model is loaded; own sizes (--size 0) are checked per image
     model, ckpt = checkpoint.load_model(path, precision=args.precision)
