@@ -27,12 +27,12 @@ from blurlib import checkpoint, metrics, runtime
 from blurlib.baselines import METHODS
 from blurlib.data.preprocess import DEFAULT_SIZE
 from blurlib.data.synthetic import make_sample
+from blurlib.errors import BlurlibError, reason
 from blurlib.evaluate import count, model_maps
 from blurlib.losses import DEFAULT_LOSS
-from blurlib.errors import BlurlibError, reason
 from blurlib.models import CONFIGS, build
 from blurlib.paths import portable
-from blurlib.predict import predict_map
+from blurlib.predict import NET_BYTES_PER_PIXEL, check_size, predict_map
 from blurlib.profiles import get as get_profile
 from blurlib.provenance import provenance
 from blurlib.quantize import calibrate, int8_model
@@ -129,8 +129,6 @@ def run_bench(models=("V",), size: int = DEFAULT_SIZE, batch_size: int = 3, repe
 
 
 def _run_bench(models, size, batch_size, repeats, warmup, device, precision, train) -> dict:
-    from blurlib.predict import NET_BYTES_PER_PIXEL, check_size
-
     if min(size, batch_size, repeats) < 1 or warmup < 0:
         raise BlurlibError(f"bench: size ({size}), batch size ({batch_size}) and repeats ({repeats}) must be >= 1.")
     dev, prec = runtime.select(device, precision)

@@ -10,10 +10,29 @@ import json
 import sys
 from pathlib import Path
 
+from blurlib import checkpoint, runtime
+from blurlib.apps import blur_degree, check_pair, check_png_scale, magnify, segment
+from blurlib.baselines import METHODS
+from blurlib.bench import precision_accuracy, run_bench, runtime_table
+from blurlib.data import CATEGORIES, open_dataset
+from blurlib.data import SOURCES as DATA_SOURCES
+from blurlib.data.preprocess import DEFAULT_SIZE
+from blurlib.data.synthetic import make_sample
 from blurlib.errors import BlurlibError
-from blurlib.io import MAX_PIXELS
+from blurlib.evaluate import evaluate_run, official_hifst, score_baselines, score_folder, write_pr_csv
+from blurlib.io import MAX_PIXELS, read_map, read_rgb, write_json, write_png
+from blurlib.losses import LOSSES
+from blurlib.metrics import PROTOCOLS, summarize
+from blurlib.models import MODELS
+from blurlib.predict import MIN_SIZE, check_size, predict_folder, predict_map
+from blurlib.profiles import get as get_profile
+from blurlib.publish import publish
+from blurlib.quantize import write_calibration
 from blurlib.paths import REPO
 from blurlib.runs import DEFAULT_MODEL
+from blurlib.runtime import INFERENCE_PRECISIONS, PRECISIONS
+from blurlib.train import train
+from blurlib.weights import SOURCES as WEIGHT_SOURCES
 
 DEVICE_HELP = "cpu, cuda, cuda:N or mps (default: cuda when usable, else cpu)"
 SPLIT_HELP = ("odd (D_o), even (D_e), all, train (=odd), test (=even); defocus604 / defocus100 (the later 604/100 "
@@ -44,28 +63,22 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _announce(args, what: str, int8: bool = False):
+def _announce(args, what: str):
     """Check --device once, before any work, and say on stderr which device and precision the run uses."""
-    from blurlib import runtime
-
-    if int8:  # int8 inference: CPU only, no autocast
-        dev, prec = runtime.select(args.device or "cpu", "fp32")[0], "int8"
-    else:
-        dev, prec = runtime.select(args.device, args.precision)
+    dev, prec = runtime.select(args.device, args.precision)
     runtime.announce(dev, prec, what)
     return dev, prec
 
 
 def _data_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--source", default="auto", help="auto (CUHK if found, else synthetic), cuhk, synthetic")
+    p.add_argument("--source", default="auto", choices=DATA_SOURCES,
+                   help="auto: CUHK if found, else the synthetic set; cuhk; synthetic")
     p.add_argument("--root", help="dataset root holding image/ and gt/ (default: $BLURLIB_DATA, then data/CUHK)")
     p.add_argument("--allow-partial", action="store_true", help="accept a CUHK copy with images missing")
     p.add_argument("--download", action="store_true", help="download the official archives if not found")
 
 
 def _open(args, profile=None):
-    from blurlib.data import open_dataset
-
     extra = {"synthetic_n": profile.synthetic_n, "synthetic_size": profile.synthetic_size} if profile else {}
     return open_dataset(args.source, args.root, allow_partial=args.allow_partial, download_missing=args.download,
                         **extra)
@@ -81,15 +94,12 @@ def cmd_data_info(args) -> int:
     for what in ("masks", "images", "missing"):
         c = s[what]
         print(f"{what:8s} {c['total']:5d}  " + "  ".join(
-            f"{cat}: {c[cat]['total']} (odd {c[cat]['odd']}, even {c[cat]['even']})" for cat in ("motion", "defocus")))
+            f"{cat}: {c[cat]['total']} (odd {c[cat]['odd']}, even {c[cat]['even']})" for cat in CATEGORIES))
     return 0
 
 
 def cmd_train(args) -> int:
-    from blurlib import profiles
-    from blurlib.train import train
-
-    profile = profiles.get(args.profile).replace(iterations=args.iterations, loss=args.loss)
+    profile = get_profile(args.profile).replace(iterations=args.iterations, loss=args.loss)
     _announce(args, f"train {args.model}")
     bench = _open(args, profile)
     print(f"data: {bench.description}", file=sys.stderr)
@@ -101,19 +111,11 @@ def cmd_train(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from blurlib import checkpoint
-    from blurlib.predict import check_size, predict_folder
-
     path = args.checkpoint or default_checkpoint()
-    if args.precision == "int8" and args.device not in (None, "cpu"):
-        raise BlurlibError(f"int8 models run on CPU only, not {args.device}: use --precision bf16 there.")
-    dev, _ = _announce(args, "predict", int8=args.precision == "int8")
+    dev, _ = _announce(args, "predict")
     if args.size:
         check_size(args.size, dev)  # before the model is loaded; own sizes (--size 0) are checked per image
-    model, ckpt = checkpoint.load_model(path)
-    if args.precision == "int8":
-        from blurlib.quantize import load_int8
-        model = load_int8(model, path)
+    model, ckpt = checkpoint.load_model(path, precision=args.precision)
     report = predict_folder(model, args.images, args.out, with_overlay=args.overlay, size=args.size or None,
                             convention=ckpt["convention"], device=args.device, precision=args.precision,
                             max_pixels=args.max_pixels)
@@ -127,53 +129,29 @@ def cmd_predict(args) -> int:
 
 
 def cmd_quantize(args) -> int:
-    import random
-
-    from blurlib import checkpoint
-    from blurlib.io import write_json
-    from blurlib.provenance import provenance
-    from blurlib.quantize import calibrate, calibration_path
-
     path = args.checkpoint or default_checkpoint()
     model, ckpt = checkpoint.load_model(path)
     bench, pairs = _split_pairs(args)
-    chosen = sorted(random.Random(args.seed).sample(pairs, min(args.images, len(pairs))), key=lambda p: p.name)
-    calib = calibrate(model, (p.load()[0] for p in chosen), convention=ckpt["convention"], size=args.size)
-    calib |= {"checkpoint": path.name, "data": bench.description, "split": args.split, "seed": args.seed,
-              "names": [p.name for p in chosen], "provenance": provenance(["blurlib", *sys.argv[1:]])}
-    write_json(calibration_path(path), calib)
-    print(calibration_path(path))
+    print(write_calibration(model, path, pairs, convention=ckpt["convention"], images=args.images, seed=args.seed,
+                            size=args.size, data=bench.description, split=args.split,
+                            command=["blurlib", *sys.argv[1:]]))
     return 0
 
 
 def default_checkpoint() -> Path:
-    from blurlib.runs import DEFAULT_MODEL as path
-
-    if not path.exists():
-        raise BlurlibError(f"{path}: no default model shipped in this checkout; pass --checkpoint CKPT.")
-    return path
+    if not DEFAULT_MODEL.exists():
+        raise BlurlibError(f"{DEFAULT_MODEL}: no default model shipped in this checkout; pass --checkpoint CKPT.")
+    return DEFAULT_MODEL
 
 
 def cmd_evaluate(args) -> int:
-    from blurlib import metrics
-    from blurlib.data import scan
-    from blurlib.evaluate import check_map_scale, count, map_folder, write_pr_csv
-
     if args.run:
         return _evaluate_run(args)
     if args.pred is None or args.gt is None:
         raise BlurlibError("pass --pred DIR --gt DIR (a folder of maps and the dataset root), or --run RUN_DIR.")
-    bench = scan(args.gt, allow_partial=True, verify=False, masks_only=True) if (Path(args.gt) / "gt").is_dir() \
-        else None
-    if bench is None:
-        raise BlurlibError(f"{args.gt}: not a dataset root (no gt/ folder inside). Pass the folder holding gt/.")
-    pairs = bench.select_masks(args.split, args.category)
-    if not pairs:
-        raise BlurlibError(f"{args.gt}: no masks in split {args.split!r}, category {args.category!r}.")
-    maps = map_folder(args.pred, invert=args.invert, suffix=args.suffix)
-    c = count(pairs, maps)
-    check_map_scale(maps, args.pred)
-    result = metrics.summarize(c, args.protocol)
+    c = score_folder(args.pred, args.gt, split=args.split, category=args.category, invert=args.invert,
+                     suffix=args.suffix)
+    result = summarize(c, args.protocol)
     if args.pr_csv:
         write_pr_csv(args.pr_csv, c)
     if args.json:
@@ -193,34 +171,23 @@ def _split_pairs(args):
 
 
 def _evaluate_run(args) -> int:
-    from blurlib.evaluate import HIFST_DIR, evaluate_run
-
     dev, prec = _announce(args, "evaluate")
     bench, pairs = _split_pairs(args)
-    hifst = bench.root.joinpath(*HIFST_DIR)
-    result = evaluate_run(args.run, pairs, size=args.size, hifst=hifst if hifst.is_dir() else None, device=dev,
+    result = evaluate_run(args.run, pairs, size=args.size, hifst=official_hifst(bench.root), device=dev,
                           precision=prec)
     print(json.dumps({k: v for k, v in result.items() if k not in ("names", "best_f_per_image")}, indent=2))
     return 0
 
 
 def cmd_bench(args) -> int:
-    from blurlib.bench import run_bench
-    from blurlib.io import write_json
-
     _announce(args, "bench")
     report = run_bench(args.models, size=args.size, batch_size=args.batch_size, repeats=args.repeats,
                        device=args.device, precision=args.precision, train=not args.no_train)
     if args.accuracy:
-        from blurlib.bench import precision_accuracy
-
         pairs = _split_pairs(args)[1]
         report["accuracy"] = precision_accuracy(args.checkpoint or default_checkpoint(), pairs, size=args.size)
     if args.baselines:
-        from blurlib.bench import runtime_table
-        from blurlib.data.synthetic import make_sample
-
-        image = make_sample(1, 384, seed=0)[1]  # any 384x384 photo: runtimes do not depend on content here
+        image = make_sample(1, DEFAULT_SIZE, seed=0)[1]  # any photo of the paper's size: runtimes do not depend on it
         report["table6"] = runtime_table(image, repeats=args.repeats, checkpoint_path=args.checkpoint,
                                          device=args.device)
     if args.out:
@@ -246,7 +213,7 @@ def cmd_bench(args) -> int:
         if "peak_rss_bytes" in report:
             print(f"peak resident memory of the process: {report['peak_rss_bytes'] / 2**20:.0f} MiB")
         for name, sec in report.get("table6", {}).get("seconds_per_image", {}).items():
-            print(f"Table VI  {name:24s} {sec:.4f} s per 384x384 image")
+            print(f"Table VI  {name:24s} {sec:.4f} s per {DEFAULT_SIZE}x{DEFAULT_SIZE} image")
         if "accuracy" in report:
             a = report["accuracy"]
             print(f"ODS on {a['test_images']} test images at {a['size']}x{a['size']}: "
@@ -256,8 +223,6 @@ def cmd_bench(args) -> int:
 
 
 def cmd_publish(args) -> int:
-    from blurlib.publish import publish
-
     for path in publish(args.run, args.dest, with_weights=args.weights):
         print(path)
     return 0
@@ -265,9 +230,6 @@ def cmd_publish(args) -> int:
 
 def _maps_for(args):
     """Yield (image path, image, map) for each image: from --map files, or predicted with --checkpoint/default."""
-    from blurlib.apps import check_pair, check_png_scale
-    from blurlib.io import read_map, read_rgb
-
     if args.map and len(args.map) != len(args.images):
         raise BlurlibError(f"{len(args.images)} images but {len(args.map)} maps: pass one --map per image.")
     if args.map and (args.device or args.precision != "auto"):
@@ -284,9 +246,7 @@ def _maps_for(args):
                 check_png_scale(m, str(args.map[i]))
         else:
             if model is None:
-                from blurlib import checkpoint
                 model, ckpt = checkpoint.load_model(args.checkpoint or default_checkpoint())
-            from blurlib.predict import predict_map
             m = predict_map(model, image, convention=ckpt["convention"], device=dev, precision=prec)
         yield path, image, m
 
@@ -302,9 +262,6 @@ def _check_outputs(args, suffix: str) -> None:
 
 
 def cmd_segment(args) -> int:
-    from blurlib.apps import segment
-    from blurlib.io import write_png
-
     _check_outputs(args, "_segment")
     for path, image, m in _maps_for(args):
         out = args.out / f"{path.stem}_segment.png"
@@ -314,8 +271,6 @@ def cmd_segment(args) -> int:
 
 
 def cmd_degree(args) -> int:
-    from blurlib.apps import blur_degree
-
     rows = sorted(((blur_degree(m), str(path)) for path, _, m in _maps_for(args)))
     if args.json:
         print(json.dumps([{"image": p, "blur_degree": round(s, 4)} for s, p in rows], indent=2))
@@ -326,9 +281,6 @@ def cmd_degree(args) -> int:
 
 
 def cmd_magnify(args) -> int:
-    from blurlib.apps import magnify
-    from blurlib.io import write_png
-
     _check_outputs(args, "_magnified")
     for path, image, m in _maps_for(args):
         out = args.out / f"{path.stem}_magnified.png"
@@ -338,36 +290,9 @@ def cmd_magnify(args) -> int:
 
 
 def cmd_baselines(args) -> int:
-    import numpy as np
-
-    from blurlib.baselines import METHODS
-    from blurlib.evaluate import (HIFST_DIR, agreement, baseline_maps, check_same_images, map_folder, merge_rescored,
-                                  score_methods)
-    from blurlib.io import write_json
-
     bench, pairs = _split_pairs(args)
-    unknown = set(args.methods) - set(METHODS)
-    if unknown:
-        raise BlurlibError(f"unknown baseline(s) {', '.join(sorted(unknown))}: use {', '.join(METHODS)}.")
-    metrics_path = args.out / "metrics.json"
-    previous = json.loads(metrics_path.read_text()) if args.update and metrics_path.exists() else None
-    if previous is not None:
-        check_same_images(previous, [p.name for p in pairs], metrics_path)  # before any file is rewritten
-    methods = {name: baseline_maps(name, args.size or None) for name in args.methods}
-    official = bench.root.joinpath(*HIFST_DIR)
-    if official.is_dir():
-        hifst_official = map_folder(official, invert=True, suffix="_HiFSTBlurMap")
-        methods["HiFST (official maps)"] = lambda p: hifst_official(p).astype(np.float32) / 255.0
-    result = score_methods(pairs, methods, args.out, write_metrics=False)
-    result["data"] = bench.description
-    if official.is_dir() and "HiFST" in args.methods and args.agreement_images:
-        some = pairs[:: max(1, len(pairs) // args.agreement_images)][: args.agreement_images]
-        r = agreement(some, methods["HiFST"], methods["HiFST (official maps)"])
-        result["hifst_agreement"] = {"pearson_mean": float(np.mean(r)), "pearson_median": float(np.median(r)),
-                                     "per_image": {p.name: v for p, v in zip(some, r)}}
-    if previous is not None:
-        result = merge_rescored(previous, result, metrics_path)
-    write_json(metrics_path, result)
+    result = score_baselines(bench, pairs, args.methods, args.out, size=args.size,
+                             agreement_images=args.agreement_images, update=args.update)
     for name, m in result["methods"].items():
         p = m["paper"]
         print(f"{name:24s} ODS {p['ods']:.3f}  OIS {p['ois']:.3f}  AP {p['ap']:.3f}  (paper protocol, {p['n_images']} images)")
@@ -375,11 +300,6 @@ def cmd_baselines(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from blurlib.models import MODELS
-    from blurlib.predict import MIN_SIZE
-    from blurlib.profiles import LOSSES
-    from blurlib.runtime import PRECISIONS
-
     parser = argparse.ArgumentParser(prog="blurlib", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -394,14 +314,14 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--model", default="V", choices=MODELS)
     tr.add_argument("--profile", default="smoke")
     tr.add_argument("--iterations", type=_int_at_least(1), help="override the profile's iteration count")
-    tr.add_argument("--loss", choices=LOSSES, help="override the profile's loss (cross_entropy; fidelity: the paper's "
+    tr.add_argument("--loss", choices=list(LOSSES), help="override the profile's loss (cross_entropy; fidelity: the paper's "
                     "alternative, Table IV)")
-    tr.add_argument("--weights", default="hed", help="hed, imagenet, scratch or a weight file")
+    tr.add_argument("--weights", default=WEIGHT_SOURCES[0], help=f"{', '.join(WEIGHT_SOURCES)} or a weight file")
     tr.add_argument("--split", default="train", help=SPLIT_HELP)
-    tr.add_argument("--category", choices=("motion", "defocus"))
+    tr.add_argument("--category", choices=list(CATEGORIES))
     tr.add_argument("--seed", type=_int_at_least(0), default=0)
     tr.add_argument("--device", help=DEVICE_HELP)
-    tr.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32"))
+    tr.add_argument("--precision", default="auto", choices=PRECISIONS)
     tr.add_argument("--resume", action="store_true", help="continue from run-dir/checkpoint.pt")
     tr.add_argument("--run-dir", required=True, type=Path)
     tr.set_defaults(func=cmd_train)
@@ -410,11 +330,11 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("images", nargs="+", type=Path, help="image files and/or folders of images")
     pr.add_argument("--checkpoint", type=Path, help=f"default: the shipped config V model ({DEFAULT_MODEL.relative_to(REPO)})")
     pr.add_argument("-o", "--out", type=Path, required=True)
-    pr.add_argument("--size", type=_int_at_least(0), default=384,
+    pr.add_argument("--size", type=_int_at_least(0), default=DEFAULT_SIZE,
                     help=f"input side for the network, at least {MIN_SIZE} (0: the image's own size)")
     pr.add_argument("--overlay", action="store_true", help="also write <name>_overlay.png, image and map side by side")
     pr.add_argument("--device", help=DEVICE_HELP)
-    pr.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32", "int8"),
+    pr.add_argument("--precision", default="auto", choices=INFERENCE_PRECISIONS,
                     help="auto: bf16 where the device has it, else fp32; int8: CPU, configs I-V, needs the "
                          "calibration made by `blurlib quantize`")
     pr.add_argument("--max-pixels", type=_int_at_least(1), default=MAX_PIXELS,
@@ -429,11 +349,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--size", type=_int_at_least(MIN_SIZE),
                     help="with --run: test input side (default: the run's training size)")
     ev.add_argument("--device", help="with --run: " + DEVICE_HELP)
-    ev.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32"), help="with --run")
+    ev.add_argument("--precision", default="auto", choices=PRECISIONS, help="with --run")
     _data_args(ev)
     ev.add_argument("--split", default="test", help=SPLIT_HELP)
-    ev.add_argument("--category", choices=("motion", "defocus"))
-    ev.add_argument("--protocol", default="paper", choices=("paper", "pooled"))
+    ev.add_argument("--category", choices=list(CATEGORIES))
+    ev.add_argument("--protocol", default="paper", choices=PROTOCOLS)
     ev.add_argument("--invert", action="store_true", help="maps are sharpness maps (255 = sharp), e.g. HiFST's")
     ev.add_argument("--suffix", default="", help="map file name suffix, e.g. _HiFSTBlurMap")
     ev.add_argument("--pr-csv", type=Path, help="also write the PR curves as CSV")
@@ -442,11 +362,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     be = sub.add_parser("bench", help="inference and training-step speed vs a plain fp32 torchvision VGG16")
     be.add_argument("--models", nargs="+", default=["V"], choices=MODELS)
-    be.add_argument("--size", type=_int_at_least(MIN_SIZE), default=384)
+    be.add_argument("--size", type=_int_at_least(MIN_SIZE), default=DEFAULT_SIZE)
     be.add_argument("--batch-size", type=_int_at_least(1), default=3)
     be.add_argument("--repeats", type=_int_at_least(1), default=5)
     be.add_argument("--device", help=DEVICE_HELP)
-    be.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32"))
+    be.add_argument("--precision", default="auto", choices=PRECISIONS)
     be.add_argument("--no-train", action="store_true", help="inference only")
     be.add_argument("--baselines", action="store_true", help="also time every hand-crafted baseline (Table VI)")
     be.add_argument("--checkpoint", type=Path, help="with --baselines: the config V weights DBM is timed with; "
@@ -455,7 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="also score the model in bf16 and int8 on --split of the data (the ODS change of int8)")
     _data_args(be)
     be.add_argument("--split", default="test", help=SPLIT_HELP)
-    be.add_argument("--category", choices=("motion", "defocus"))
+    be.add_argument("--category", choices=list(CATEGORIES))
     be.add_argument("--out", type=Path, help="also write the JSON report here")
     be.add_argument("--json", action="store_true")
     be.set_defaults(func=cmd_bench)
@@ -464,10 +384,10 @@ def build_parser() -> argparse.ArgumentParser:
     qu.add_argument("--checkpoint", type=Path, help=f"default: the shipped config V model ({DEFAULT_MODEL.relative_to(REPO)})")
     _data_args(qu)
     qu.add_argument("--split", default="train", help="images the activation scales are observed on; " + SPLIT_HELP)
-    qu.add_argument("--category", choices=("motion", "defocus"))
+    qu.add_argument("--category", choices=list(CATEGORIES))
     qu.add_argument("--images", type=_int_at_least(1), default=32, help="how many images (a seeded sample of the split)")
     qu.add_argument("--seed", type=_int_at_least(0), default=0)
-    qu.add_argument("--size", type=_int_at_least(MIN_SIZE), default=384, help="input side the images are resized to")
+    qu.add_argument("--size", type=_int_at_least(MIN_SIZE), default=DEFAULT_SIZE, help="input side the images are resized to")
     qu.set_defaults(func=cmd_quantize)
 
     pu = sub.add_parser("publish", help="copy a finished run's small result files into the repository (runs/NAME)")
@@ -479,9 +399,9 @@ def build_parser() -> argparse.ArgumentParser:
     bl = sub.add_parser("baselines", help="score the hand-crafted baselines (Table III/V rows) on a split")
     _data_args(bl)
     bl.add_argument("--split", default="test")
-    bl.add_argument("--category", choices=("motion", "defocus"))
-    bl.add_argument("--methods", nargs="+", default=["Liu08", "Zhuo11", "Su11", "Shi14", "Yi16", "HiFST"])
-    bl.add_argument("--size", type=_int_at_least(0), default=384, help="images resized to size² first (0: original size)")
+    bl.add_argument("--category", choices=list(CATEGORIES))
+    bl.add_argument("--methods", nargs="+", default=list(METHODS))
+    bl.add_argument("--size", type=_int_at_least(0), default=DEFAULT_SIZE, help="images resized to size² first (0: original size)")
     bl.add_argument("--out", type=Path, required=True, help="folder for metrics.json and pr_<method>.csv")
     bl.add_argument("--agreement-images", type=_int_at_least(0), default=50,
                     help="images on which our HiFST is correlated with the official maps (0: skip)")

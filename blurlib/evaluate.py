@@ -16,7 +16,7 @@ from blurlib import checkpoint, metrics, runtime
 from blurlib.apps import iou, segment
 from blurlib.baselines import METHODS
 from blurlib.baselines import get as get_baseline
-from blurlib.data import Benchmark, Pair
+from blurlib.data import Benchmark, Pair, scan
 from blurlib.data.cuhk import read_mask
 from blurlib.data.preprocess import DEFAULT_SIZE, resize_pair
 from blurlib.errors import BlurlibError
@@ -73,6 +73,25 @@ def check_map_scale(map_of: Callable[[Pair], np.ndarray], folder: Path) -> None:
         raise BlurlibError(f"{folder}: every map holds only the values 0 and 1, i.e. probabilities or a 0/1 mask "
                            "saved as 8-bit PNG; nothing was scored. Save maps as 0..255 (255 = blurred), e.g. "
                            "np.rint(p * 255).astype(np.uint8), or with `blurlib predict`.")
+
+
+def score_folder(pred: Path, gt: Path, *, split: str = "test", category: str | None = None, invert: bool = False,
+                 suffix: str = "") -> Counts:
+    """Counts of the maps of folder ``pred`` (``<name><suffix>.png``, 255 = blurred; ``invert``: 255 = sharp) against
+    the masks of dataset root ``gt`` (only its ``gt/`` is needed) in ``split`` and ``category``.
+
+    A root without ``gt/``, a selection without masks, a missing map or maps saved as 0/1 is a :class:`BlurlibError`
+    naming the folder or file.
+    """
+    if not (Path(gt) / "gt").is_dir():
+        raise BlurlibError(f"{gt}: not a dataset root (no gt/ folder inside). Pass the folder holding gt/.")
+    pairs = scan(gt, allow_partial=True, verify=False, masks_only=True).select_masks(split, category)
+    if not pairs:
+        raise BlurlibError(f"{gt}: no masks in split {split!r}, category {category!r}.")
+    maps = map_folder(pred, invert=invert, suffix=suffix)
+    c = count(pairs, maps)
+    check_map_scale(maps, pred)
+    return c
 
 
 def write_pr_csv(path: Path, c: Counts) -> None:
@@ -169,12 +188,6 @@ def official_hifst(root: Path) -> Path | None:
 def official_hifst_maps(folder: Path) -> Callable[[Pair], np.ndarray]:
     """A ``map_of`` reading the official HiFST maps of ``folder`` as uint8 blur maps (255 = blurred)."""
     return map_folder(folder, invert=True, suffix="_HiFSTBlurMap")
-
-
-def official_hifst(root: Path) -> Path | None:
-    """The folder of official HiFST maps inside dataset ``root`` (``baselines/hifst``), or None when absent."""
-    folder = Path(root).joinpath(*HIFST_DIR)
-    return folder if folder.is_dir() else None
 
 
 def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = None, n_maps: int = 6,

@@ -76,7 +76,15 @@ def _first_use(device: torch.device) -> None:
 
 
 def select(device: str | torch.device | None = None, precision: str = "auto") -> tuple[torch.device, str]:
-    """(device, precision) to run with: :func:`pick_device`, :func:`resolve_precision`, then :func:`configure`."""
+    """(device, precision) to run with: :func:`pick_device`, :func:`resolve_precision`, then :func:`configure`.
+
+    ``precision`` may also be ``int8`` (:data:`INFERENCE_PRECISIONS`): int8 inference runs on CPU only, without
+    autocast, so the device is the CPU unless another is named, which is an error.
+    """
+    if precision == "int8":
+        if str(device or "cpu") != "cpu":
+            raise BlurlibError(f"int8 models run on CPU only, not {device}: use --precision bf16 there.")
+        return pick_device("cpu"), "int8"
     dev = pick_device(device)
     prec = resolve_precision(precision, dev)
     configure(dev, prec)

@@ -112,3 +112,11 @@ def test_one_loader_gives_a_checkpoints_model_ready_for_each_precision(float_mod
         assert not getattr(model, "is_int8", False) and meta["model"] == "III"
     with pytest.raises(BlurlibError, match="unknown precision 'int4'"):
         checkpoint.load_model(ckpt, precision="int4")
+
+
+def test_int8_is_selected_on_cpu_only():
+    from blurlib import runtime
+
+    assert runtime.select(None, "int8") == (torch.device("cpu"), "int8") == runtime.select("cpu", "int8")
+    with pytest.raises(BlurlibError, match="int8 models run on CPU only, not cuda: use --precision bf16"):
+        runtime.select("cuda", "int8")
