@@ -44,3 +44,7 @@ def test_sanitiser_hides_paths_floats_and_timings():
     for section in cfg.sections():
         text = re.sub(cfg[section]["regex"], cfg[section]["replace"], text)
     assert text == "data: PATH (706 images), ODS FLOAT in TIME, TIME"
+    text = "data: $BLURLIB_DATA (706 images), maps in ~/maps/x"
+    for section in cfg.sections():
+        text = re.sub(cfg[section]["regex"], cfg[section]["replace"], text)
+    assert text == "data: PATH (706 images), maps in PATH"
