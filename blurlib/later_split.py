@@ -20,12 +20,13 @@ COLUMNS = {"mae": "MAE", "fbeta_max": "Fβ max", "fbeta_adaptive": "Fβ adaptive
 
 
 def later_split_runs(bench: Benchmark, profile: Profile, models: tuple[str, ...] = ("V",),
-                     progress: bool = False) -> dict[str, RunResult]:
-    """Each model trained on ``defocus604`` and scored on ``defocus100`` (committed runs when present)."""
+                     progress: bool = False, runs: str = "auto") -> dict[str, RunResult]:
+    """Each model trained on ``defocus604`` and scored on ``defocus100``; ``runs`` as in :func:`run_result`."""
     if not bench.select("defocus100"):
         raise BlurlibError(f"{bench.root}: none of the 100 test images of the later defocus split is here "
                            "(it needs the CUHK defocus images; see `blurlib data info`).")
-    return {m: run_result(bench, profile, m, "defocus604", "defocus100", progress=progress) for m in models}
+    return {m: run_result(bench, profile, m, "defocus604", "defocus100", progress=progress, runs=runs)
+            for m in models}
 
 
 def later_split_table(runs: dict[str, RunResult]) -> pd.DataFrame:
