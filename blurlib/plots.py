@@ -156,7 +156,8 @@ def magnification(image: np.ndarray, mask: np.ndarray, results: dict[str, tuple[
     whole = [("image", image), ("ground truth", mask.astype(float))]
     for name, (magnified, m) in results.items():
         whole += [(f"magnified ({name})", magnified), (f"{name} map", m)]
-    crops = [("before (crop)", image[crop])] + [(f"after, {name} (crop)", mag[crop]) for name, (mag, _) in results.items()]
+    crops = [("before (crop)", image[crop])]
+    crops += [(f"after, {name} (crop)", mag[crop]) for name, (mag, _) in results.items()]
     ratio = image.shape[1] / image.shape[0]
     n, k = len(whole), len(crops)
     zoom = n / k * ratio * h / w  # height of the crop row relative to the row of whole images
