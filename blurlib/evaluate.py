@@ -13,7 +13,7 @@ from blurlib.data import Pair
 from blurlib.data.cuhk import read_mask
 from blurlib.errors import BlurlibError
 from blurlib.io import atomic_write, read_grey
-from blurlib.metrics import Counts, pr_table
+from blurlib.metrics import Counts, FineCurve, pr_table
 
 
 def count(pairs: Sequence[Pair], map_of: Callable[[Pair], np.ndarray], progress: bool = False) -> Counts:
@@ -64,6 +64,60 @@ def read_pr_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return df["recall"].to_numpy(), df["precision"].to_numpy()
 
 
+PR_FULL = "pr_full.csv"
+"""A run's full-range pooled PR curve (thresholds in logit space, :class:`blurlib.metrics.FineCurve`)."""
+
+
+def write_pr_full_csv(path: Path, curve: FineCurve) -> None:
+    """The full-range curve of :meth:`FineCurve.table` as CSV, one row per threshold where the curve moves."""
+    table = curve.table()
+    moves = np.r_[True, (np.diff(table["recall"]) != 0) | (np.diff(table["precision"]) != 0)]
+    with atomic_write(path, "w") as f:
+        w = csv.writer(f)
+        w.writerow(table)
+        for row in zip(*(v[moves] for v in table.values())):
+            w.writerow([f"{v:.6g}" for v in row])
+
+
+def full_range_curve(model, convention: str, pairs: Sequence[Pair], size: int | None, device: str | None = None,
+                     progress: bool = False) -> FineCurve:
+    """The full-range pooled PR curve of ``model`` on ``pairs``: logit maps (input at ``size``², map at mask size)."""
+    from blurlib.predict import predict_map
+
+    curve = FineCurve()
+    for p in tqdm(pairs, disable=not progress, desc="full-range PR", unit="img"):
+        image, mask = p.load()
+        curve.add(predict_map(model, image, size=size, convention=convention, device=device, logits=True), mask, p.name)
+    return curve
+
+
+def write_run_pr_full(run_dir: Path, pairs: Sequence[Pair], weights: Path | None = None, progress: bool = True,
+                      device: str | None = None) -> Path:
+    """Write ``run_dir``/pr_full.csv for a run with weights (``weights``, else its model.pt or model_fp16.pt), on the
+    test images its metrics.json was scored on (the same names, in the same order; else a :class:`BlurlibError`)."""
+    import json
+
+    from blurlib import checkpoint
+
+    run_dir = Path(run_dir)
+    found = [weights] if weights else [run_dir / "model.pt", run_dir / "model_fp16.pt"]
+    path = next((Path(w) for w in found if w and Path(w).is_file()), None)
+    if path is None:
+        raise BlurlibError(f"{run_dir}: no weights (model.pt or model_fp16.pt); re-run the experiment "
+                           f"(scripts/run_experiments.py --only {run_dir.name}) or pass the weights file.")
+    scored = json.loads((run_dir / "metrics.json").read_text())
+    by_name = {p.name: p for p in pairs}
+    missing = [n for n in scored["names"] if n not in by_name]
+    if missing:
+        raise BlurlibError(f"{run_dir / 'metrics.json'}: scored on {len(missing)} images not in this dataset "
+                           f"(e.g. {missing[0]}); point BLURLIB_DATA at the data it was scored on.")
+    model, ckpt = checkpoint.load_model(path)
+    size = scored.get("test_size") or ckpt["meta"]["profile"]["size"]
+    curve = full_range_curve(model, ckpt["convention"], [by_name[n] for n in scored["names"]], size, device, progress)
+    write_pr_full_csv(run_dir / PR_FULL, curve)
+    return run_dir / PR_FULL
+
+
 def model_maps(model, convention: str, size: int | None, precision: str = "auto",
                device: str | None = None) -> Callable[[Pair], np.ndarray]:
     """A ``map_of`` predicting each pair's image with ``model`` (input resized to ``size``, map at mask size)."""
@@ -83,8 +137,9 @@ def official_hifst(root: Path) -> Path | None:
 
 
 def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = None, n_maps: int = 6,
-                 hifst: Path | None = None, progress: bool = True) -> dict:
-    """Score the model of ``run_dir`` on ``pairs`` with both protocols; write metrics.json, pr.csv and a few maps.
+                 hifst: Path | None = None, progress: bool = True, full_range: bool = True) -> dict:
+    """Score the model of ``run_dir`` on ``pairs`` with both protocols; write metrics.json, pr.csv, a few maps and
+    (``full_range``) pr_full.csv, the pooled curve over the whole recall range (a second pass, on logits).
 
     ``size``: test input side (default: the run's training size). ``hifst``: a folder of official HiFST maps
     (``<name>_HiFSTBlurMap.png``, 255 = sharp) scored on exactly the same images for a fair side-by-side row.
@@ -107,6 +162,8 @@ def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = Non
         return m
 
     c = count(pairs, map_of, progress=progress)
+    if full_range:
+        write_pr_full_csv(run_dir / PR_FULL, full_range_curve(model, ckpt["convention"], pairs, size))
     result = {"test_images": len(c), "test_size": size, "names": c.names,
               "ours": {proto: metrics.summarize(c, proto) for proto in metrics.PROTOCOLS},
               "best_f_per_image": metrics.best_f_per_image(c)}

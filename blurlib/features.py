@@ -40,32 +40,54 @@ def gradient_statistics(pairs: Sequence[Pair], patches_per_image: int = 10_000, 
                         seed: int = 0) -> dict:
     """Gradient log-histograms of random patches, per group of :data:`GROUPS`.
 
-    Patches are pure (≥ 95 % of pixels on one side of the mask); flat / structured = the lowest / highest third of
-    patch standard deviation within each side. Returns ``{"edges": (bins+1,), "groups": {group: {"dx": density,
-    "dy": density, "n": patches}}, "n_patches": total sampled}``; densities integrate to 1 over ``edges``.
+    ``patches_per_image`` random ``size``² patches from each image; a patch is pure when ≥ 95 % of its pixels are on
+    one side of the mask (:data:`PURE`), others are left out; among the pure patches of each side, flat /
+    structured = the lowest / highest third of the patch's grey standard deviation (so each group holds about a
+    third of its side's pure patches). Two passes over the images (the second regenerates the same patches), so
+    memory stays bounded at one image's patches. Returns ``{"edges": (bins+1,), "groups": {group: {"dx": density,
+    "dy": density, "n": patches}}, "n_patches": sampled, "n_pure": {"sharp": n, "blurred": n}, "n_images",
+    "size"}``; densities integrate to 1 over ``edges``.
     """
-    rng = np.random.default_rng(seed)
-    all_p, all_s = [], []
-    for p in pairs:
+    usable = [(i, p) for i, p in enumerate(pairs)]
+
+    def patches_of(i, p):
         image, mask = p.load()
         if min(mask.shape) < size:
-            continue
-        pt, sh = sample_patches(image, mask, patches_per_image, size, rng)
-        all_p.append(pt.astype(np.float32))
-        all_s.append(sh)
-    patches, share = np.concatenate(all_p), np.concatenate(all_s)
-    std = patches.std(axis=(1, 2))
+            return None, None
+        pt, sh = sample_patches(image, mask, patches_per_image, size, np.random.default_rng([seed, i]))
+        return pt.astype(np.float32), sh
+
+    stds, shares = [], []
+    for i, p in usable:  # pass 1: each patch's contrast and blurred share
+        pt, sh = patches_of(i, p)
+        if pt is not None:
+            stds.append(pt.std(axis=(1, 2)))
+            shares.append(sh)
+    std, share = np.concatenate(stds), np.concatenate(shares)
     edges = np.linspace(-0.3, 0.3, bins + 1)
-    groups = {}
+    cuts, n_pure = {}, {}
     for side, pure in (("sharp", share <= 1 - PURE), ("blurred", share >= PURE)):
-        lo, hi = np.quantile(std[pure], [1 / 3, 2 / 3]) if pure.any() else (0.0, 0.0)
-        for kind, sel in (("flat", pure & (std <= lo)), ("structured", pure & (std >= hi))):
-            p = patches[sel]
-            groups[f"{side}, {kind}"] = {
-                "dx": np.histogram(np.diff(p, axis=2), edges, density=True)[0],
-                "dy": np.histogram(np.diff(p, axis=1), edges, density=True)[0],
-                "n": int(sel.sum())}
-    return {"edges": edges, "groups": groups, "n_patches": len(patches), "n_images": len(all_p), "size": size}
+        cuts[side] = np.quantile(std[pure], [1 / 3, 2 / 3]) if pure.any() else (0.0, 0.0)
+        n_pure[side] = int(pure.sum())
+    hist = {g: {"dx": np.zeros(bins), "dy": np.zeros(bins), "n": 0} for g in GROUPS}
+    for i, p in usable:  # pass 2: the same patches, histogrammed by group
+        pt, sh = patches_of(i, p)
+        if pt is None:
+            continue
+        sd = pt.std(axis=(1, 2))
+        for side, pure in (("sharp", sh <= 1 - PURE), ("blurred", sh >= PURE)):
+            lo, hi = cuts[side]
+            for kind, sel in (("flat", pure & (sd <= lo)), ("structured", pure & (sd >= hi))):
+                g = hist[f"{side}, {kind}"]
+                g["dx"] += np.histogram(np.diff(pt[sel], axis=2), edges)[0]
+                g["dy"] += np.histogram(np.diff(pt[sel], axis=1), edges)[0]
+                g["n"] += int(sel.sum())
+    width = np.diff(edges)
+    for g in hist.values():
+        for k in ("dx", "dy"):
+            g[k] = g[k] / max(g[k].sum(), 1) / width
+    return {"edges": edges, "groups": hist, "n_patches": len(std), "n_pure": n_pure, "n_images": len(stds),
+            "size": size, "patches_per_image": patches_per_image}
 
 
 def spectrum_slope(patch: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -87,31 +109,84 @@ def spectrum_slope(patch: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     return freqs, p, slope
 
 
-def pick_patches(pairs: Sequence[Pair], size: int = 64, stride: int = 16) -> list[dict]:
-    """Four patches like Fig. 1, chosen automatically over the images of ``pairs``.
+def slope_statistics(pairs: Sequence[Pair], patches_per_image: int = 50, size: int = 64, seed: int = 0) -> dict:
+    """Spectrum slopes (:func:`spectrum_slope`) of random ``size``² patches, per group of :data:`GROUPS`.
 
-    Candidates are pure windows on a ``stride`` grid; "flat" = lowest, "structured" = highest grey standard
-    deviation, in sharp and in blurred regions. Flat candidates must not be saturated (mean in [0.1, 0.9]).
-    Returns dicts with ``label``, ``name``, ``yx``, ``rgb`` (size, size, 3) and ``grey`` (size, size).
+    Like :func:`gradient_statistics` (pure patches, flat / structured = lowest / highest third of grey standard
+    deviation within each side), for the many patches behind Fig. 2(b)'s four. Returns ``{group: slopes (n,)}``.
     """
-    best: dict[str, tuple[float, dict]] = {}
+    slopes, stds, sides = [], [], []
+    for i, p in enumerate(pairs):
+        image, mask = p.load()
+        if min(mask.shape) < size:
+            continue
+        pt, sh = sample_patches(image, mask, patches_per_image, size, np.random.default_rng([seed, i]))
+        pure = (sh <= 1 - PURE) | (sh >= PURE)
+        slopes += [spectrum_slope(q)[2] for q in pt[pure]]
+        stds.append(pt[pure].std(axis=(1, 2)))
+        sides.append(sh[pure] >= PURE)
+    slope, std, blurred = np.array(slopes), np.concatenate(stds), np.concatenate(sides)
+    out = {}
+    for side, sel in (("sharp", ~blurred), ("blurred", blurred)):
+        lo, hi = np.quantile(std[sel], [1 / 3, 2 / 3]) if sel.any() else (0.0, 0.0)
+        out[f"{side}, flat"] = slope[sel & (std <= lo)]
+        out[f"{side}, structured"] = slope[sel & (std >= hi)]
+    return {g: out[g] for g in GROUPS}
+
+
+PATCH = 64
+"""Side in pixels of the four patches of Figs. 1 and 2(b)."""
+
+
+def _candidates(image: np.ndarray, mask: np.ndarray, size: int, stride: int) -> dict[str, tuple[float, tuple]]:
+    """The best window of each of the four kinds in one image: ``{label: (score, (y, x))}``."""
+    g = grey(image)
+    if min(g.shape) < size:
+        return {}
+    win = sliding_window_view(g, (size, size))[::stride, ::stride]
+    share = sliding_window_view(mask.astype(np.float32), (size, size))[::stride, ::stride].mean(axis=(2, 3))
+    std, mean = win.std(axis=(2, 3)), win.mean(axis=(2, 3))
+    ok = (mean > 0.1) & (mean < 0.9)
+    out = {}
+    for label, sel, score in (("flat, sharp", (share <= 0) & ok, -std), ("flat, blurred", (share >= 1) & ok, -std),
+                              ("structured, sharp", share <= 0, std), ("structured, blurred", share >= 1, std)):
+        if sel.any():
+            i = np.unravel_index(np.argmax(np.where(sel, score, -np.inf)), sel.shape)
+            out[label] = (float(score[i]), (int(i[0] * stride), int(i[1] * stride)))
+    return out
+
+
+LABELS = ("flat, sharp", "flat, blurred", "structured, sharp", "structured, blurred")
+
+
+def pick_patches(pairs: Sequence[Pair], size: int = PATCH, stride: int = 16) -> list[dict]:
+    """Four ``size``² patches of ONE image, like Fig. 1: flat and structured, in its sharp and its blurred region.
+
+    Windows on a ``stride`` grid lying wholly in the sharp (mask 0) or wholly in the blurred (mask 1) region are
+    candidates; "flat" = the lowest, "structured" = the highest grey standard deviation among them (flat windows
+    must not be saturated: mean grey in [0.1, 0.9]). The image is the one of ``pairs`` that holds all four kinds
+    where the least structured of its two structured windows is furthest (in grey standard deviation) from the more
+    structured of its two flat ones (the clearest Fig. 1). Returns dicts
+    with ``label``, ``name``, ``yx`` (top-left corner), ``size``, ``std``, ``rgb`` (size, size, 3) and ``grey``.
+    """
+    best = None
     for p in pairs:
         image, mask = p.load()
-        g = grey(image)
-        if min(g.shape) < size:
+        c = _candidates(image, mask, size, stride)
+        if len(c) < 4:
             continue
-        win = sliding_window_view(g, (size, size))[::stride, ::stride]
-        share = sliding_window_view(mask.astype(np.float32), (size, size))[::stride, ::stride].mean(axis=(2, 3))
-        std, mean = win.std(axis=(2, 3)), win.mean(axis=(2, 3))
-        ok = (mean > 0.1) & (mean < 0.9)
-        for label, sel, score in (("flat, sharp", (share <= 0) & ok, -std), ("flat, blurred", (share >= 1) & ok, -std),
-                                  ("structured, sharp", share <= 0, std), ("structured, blurred", share >= 1, std)):
-            if not sel.any():
-                continue
-            i = np.unravel_index(np.argmax(np.where(sel, score, -np.inf)), sel.shape)
-            if label not in best or score[i] > best[label][0]:
-                y, x = i[0] * stride, i[1] * stride
-                best[label] = (float(score[i]), {"label": label, "name": p.name, "yx": (int(y), int(x)),
-                                                 "rgb": image[y:y + size, x:x + size], "grey": g[y:y + size, x:x + size]})
-    order = ("flat, sharp", "flat, blurred", "structured, sharp", "structured, blurred")
-    return [best[k][1] for k in order if k in best]
+        score = min(c["structured, sharp"][0], c["structured, blurred"][0]) + min(c["flat, sharp"][0],
+                                                                                   c["flat, blurred"][0])
+        if best is None or score > best[0]:
+            best = (score, p, c)
+    if best is None:
+        return []
+    _, p, c = best
+    image = p.load()[0]
+    g = grey(image)
+    out = []
+    for label in LABELS:
+        y, x = c[label][1]
+        out.append({"label": label, "name": p.name, "yx": (y, x), "size": size, "std": abs(c[label][0]),
+                    "rgb": image[y:y + size, x:x + size], "grey": g[y:y + size, x:x + size]})
+    return out

@@ -173,3 +173,61 @@ def pr_table(c: Counts) -> dict[str, np.ndarray]:
     p_img, r_img = per_image_pr(c)
     return {"threshold": np.arange(LEVELS) / 255.0, "precision": p, "recall": r,
             "precision_image_mean": p_img.mean(axis=0), "recall_image_mean": r_img.mean(axis=0)}
+
+
+LOGIT_THRESHOLDS = np.arange(-1024, 1025) / 16.0
+"""Thresholds of the full-range PR curve, in logit space: −64 … 64 in steps of 1/16 (2,049 thresholds).
+
+An 8-bit map puts every probability ≥ 0.998 (logit ≥ 6.2) at level 255, and a float32 probability is exactly 1 past
+logit ≈ 16.6; a trained model puts most blurred pixels there, so curves from 8-bit (or float32) probabilities
+start at a recall of 0.5–0.6. Thresholding the logits (the map before the sigmoid) resolves those pixels, so the
+curve runs from recall ≈ 0 to 1. The paper protocol's ODS/OIS/AP stay those of the 8-bit levels (:func:`summarize`).
+"""
+
+
+def logit(prob: np.ndarray, eps: float = 1e-12) -> np.ndarray:
+    """Probabilities in [0, 1] -> logits log(p / (1 − p)), clipped at ``eps`` from 0 and 1 (finite).
+
+    >>> logit(np.array([0.5, 0.0, 1.0])).round(1).tolist()
+    [0.0, -27.6, 27.6]
+    """
+    p = np.clip(np.asarray(prob, np.float64), eps, 1 - eps)
+    return np.log(p) - np.log1p(-p)
+
+
+@dataclass
+class FineCurve:
+    """The pooled PR curve (all pixels of all images concatenated) at :data:`LOGIT_THRESHOLDS`, from logit maps.
+
+    Holds two histograms of ``len(LOGIT_THRESHOLDS)`` bins for all images together (bounded memory); a pixel is
+    predicted blurred at threshold t where its logit ≥ t (logits beyond ±64 count as ±64).
+    """
+
+    pos_hist: np.ndarray = field(default_factory=lambda: np.zeros(len(LOGIT_THRESHOLDS), np.int64))
+    neg_hist: np.ndarray = field(default_factory=lambda: np.zeros(len(LOGIT_THRESHOLDS), np.int64))
+    n_images: int = 0
+
+    def add(self, logit_map: np.ndarray, mask: np.ndarray, name: str = "map") -> None:
+        """Add one image: ``logit_map`` float (H, W) (the map before the sigmoid), ``mask`` bool (H, W), True = blurred."""
+        if logit_map.shape != mask.shape:
+            raise BlurlibError(f"{name}: map size {logit_map.shape[::-1]} differs from its mask {mask.shape[::-1]}. "
+                               "Predict at (or resize the map to) the mask's size.")
+        z = np.asarray(logit_map, np.float64)
+        if np.isnan(z).any():
+            raise BlurlibError(f"{name}: the logit map has NaN values. Fix the method that produced it.")
+        # bin k holds logits in [t_k, t_{k+1}): "logit >= t_k" is then the reversed cumulative sum from bin k on
+        k = np.clip(np.searchsorted(LOGIT_THRESHOLDS, z, side="right") - 1, 0, len(LOGIT_THRESHOLDS) - 1)
+        mask = mask.astype(bool)
+        self.pos_hist += np.bincount(k[mask], minlength=len(LOGIT_THRESHOLDS))
+        self.neg_hist += np.bincount(k[~mask], minlength=len(LOGIT_THRESHOLDS))
+        self.n_images += 1
+
+    def table(self) -> dict[str, np.ndarray]:
+        """``logit``, ``threshold`` (probability), ``precision``, ``recall``, ``f1``, one entry per threshold."""
+        tp = np.cumsum(self.pos_hist[::-1])[::-1].astype(np.float64)
+        fp = np.cumsum(self.neg_hist[::-1])[::-1].astype(np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            precision = np.where(tp + fp > 0, tp / (tp + fp), 1.0)
+        recall = tp / max(tp[0], 1)
+        return {"logit": LOGIT_THRESHOLDS, "threshold": 1 / (1 + np.exp(-LOGIT_THRESHOLDS)), "precision": precision,
+                "recall": recall, "f1": _f(precision, recall)}

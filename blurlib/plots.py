@@ -13,12 +13,27 @@ from blurlib.io import atomic_write
 STYLE = {"font.size": 9, "axes.titlesize": 9, "figure.dpi": 110, "savefig.dpi": 150, "savefig.bbox": "tight"}
 
 
-def save(fig, path: str | Path) -> Path:
-    """Write ``fig`` to ``path`` (.png) and the same name with .pdf, atomically; closes the figure.
+def _in_notebook() -> bool:
+    """Whether code runs in a Jupyter kernel (where figures are shown inline), not a terminal or a test."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
 
-    The PDF carries no creation date, so re-running a notebook on the same results leaves both files byte-identical.
+
+def save(fig, path: str | Path, show: bool | None = None) -> Path:
+    """Show ``fig`` inline when run in a notebook, write it to ``path`` (.png) and the same name with .pdf,
+    atomically, then close it (so it is shown once, and no figures pile up in memory).
+
+    ``show``: display the figure (default: only inside a Jupyter kernel). The PDF carries no creation date, so
+    re-running a notebook on the same results leaves both files byte-identical.
     """
     path = Path(path)
+    if show if show is not None else _in_notebook():
+        from IPython.display import display
+        display(fig)
     for suffix, metadata in ((".png", None), (".pdf", {"CreationDate": None})):
         with atomic_write(path.with_suffix(suffix)) as f:
             fig.savefig(f, format=suffix[1:], metadata=metadata)
@@ -26,32 +41,109 @@ def save(fig, path: str | Path) -> Path:
     return path
 
 
-def image_rows(rows: Sequence[Sequence[np.ndarray]], columns: Sequence[str], row_labels: Sequence[str] = ()):
-    """A grid of images: ``rows[i][j]`` is uint8 RGB (H, W, 3) or a float map (H, W) in [0, 1] (grey, 1 = white)."""
+MAP_NOTE = "blur probability (white = blurred, 1)"
+"""The colour bar's label under every grey map (maps and ground truth: 1 = blurred = white)."""
+
+
+def panel_layout(shapes: Sequence[Sequence[tuple[int, int]]], panel: float = 1.9) -> tuple[list, list]:
+    """Column widths and row heights (inches) that give every panel its image's aspect ratio, so no white bands.
+
+    ``shapes[i][j]`` is the (H, W) of panel (i, j). Several rows share columns, so each row takes the median aspect
+    of its panels (panels of one row show one image) at column width ``panel``; a single row of differently shaped
+    images instead keeps the height ``panel`` and gives each column its own width.
+
+    >>> panel_layout([[(100, 200), (100, 200)], [(200, 100), (200, 100)]])
+    ([1.9, 1.9], [0.95, 3.8])
+    >>> panel_layout([[(100, 200), (200, 100)]])
+    ([3.8, 0.95], [1.9])
+    """
+    if len(shapes) == 1:
+        return [round(panel * w / h, 4) for h, w in shapes[0]], [panel]
+    ratios = [float(np.median([h / w for h, w in row])) for row in shapes]
+    return [panel] * len(shapes[0]), [round(panel * r, 4) for r in ratios]
+
+
+def image_rows(rows: Sequence[Sequence[np.ndarray]], columns: Sequence[str], row_labels: Sequence[str] = (),
+               panel: float = 1.9, colorbar: bool | None = None):
+    """A grid of images: ``rows[i][j]`` is uint8 RGB (H, W, 3) or a float map (H, W) in [0, 1] (grey, 1 = white).
+
+    Panels keep their images' aspect ratio (:func:`panel_layout`, ``panel`` inches a column); titles sit above the
+    first row, ``row_labels`` left of each row. When any panel is a map (or ``colorbar`` is True) a grey colour bar
+    on the right says white = blurred (1).
+    """
+    shapes = [[a.shape[:2] for a in row] for row in rows]
+    widths, heights = panel_layout(shapes, panel)
+    colorbar = any(a.ndim == 2 for row in rows for a in row) if colorbar is None else colorbar
+    n_title_lines = max((str(c).count("\n") + 1 for c in columns), default=1)
+    gap, left, top, bottom = 0.06, 0.3 if row_labels else 0.04, 0.08 + 0.17 * n_title_lines, 0.04
+    right = 0.75 if colorbar else 0.04
+    W = left + sum(widths) + gap * (len(widths) - 1) + right
+    H = top + sum(heights) + gap * (len(heights) - 1) + bottom
     with plt.rc_context(STYLE):
-        n, m = len(rows), len(columns)
-        fig, axes = plt.subplots(n, m, figsize=(1.9 * m, 1.9 * n), squeeze=False)
+        fig, axes = plt.subplots(len(rows), len(widths), figsize=(W, H), squeeze=False,
+                                 gridspec_kw={"width_ratios": widths, "height_ratios": heights})
+        fig.subplots_adjust(left=left / W, right=1 - right / W, top=1 - top / H, bottom=bottom / H,
+                            wspace=gap / np.mean(widths), hspace=gap / np.mean(heights))
+        shown = None
         for i, row in enumerate(rows):
             for j, a in enumerate(row):
                 ax = axes[i, j]
-                ax.imshow(a, cmap="gray", vmin=0, vmax=1) if a.ndim == 2 else ax.imshow(a)
+                if a.ndim == 2:
+                    shown = ax.imshow(a, cmap="gray", vmin=0, vmax=1, aspect="auto")
+                else:
+                    ax.imshow(a, aspect="auto")
                 ax.set_xticks([])
                 ax.set_yticks([])
                 if i == 0:
                     ax.set_title(columns[j])
                 if j == 0 and i < len(row_labels):
-                    ax.set_ylabel(row_labels[i])
-        fig.tight_layout()
+                    ax.set_ylabel(row_labels[i], fontsize=7)
+        if colorbar:
+            if shown is None:
+                shown = plt.cm.ScalarMappable(norm=plt.Normalize(0, 1), cmap="gray")
+            h = min(sum(heights), 2.4)
+            cax = fig.add_axes([(W - right + 0.12) / W, (bottom + (sum(heights) + gap * (len(heights) - 1) - h) / 2) / H,
+                                0.1 / W, h / H], label="colorbar")
+            bar = fig.colorbar(shown, cax=cax, ticks=[0, 0.5, 1])
+            bar.set_label(MAP_NOTE, fontsize=7)
+            bar.ax.tick_params(labelsize=7)
+    return fig
+
+
+PATCH_COLOURS = {"flat, sharp": "tab:blue", "flat, blurred": "tab:red", "structured, sharp": "tab:cyan",
+                 "structured, blurred": "tab:orange"}
+
+
+def challenge_patches(image: np.ndarray, mask: np.ndarray, picked: list[dict]):
+    """Fig. 1: one image and its mask with the four patches of :func:`blurlib.features.pick_patches` outlined."""
+    from matplotlib.patches import Rectangle
+
+    h, w = image.shape[:2]
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, 2, figsize=(7.6, 7.6 / 2 * h / w + 0.9))
+        axes[0].imshow(image)
+        axes[1].imshow(mask.astype(float), cmap="gray", vmin=0, vmax=1)
+        for ax, title in zip(axes, (picked[0]["name"] if picked else "", "ground truth (white = blurred)")):
+            for p in picked:
+                y, x = p["yx"]
+                ax.add_patch(Rectangle((x, y), p["size"], p["size"], fill=False, lw=2,
+                                       edgecolor=PATCH_COLOURS[p["label"]]))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(title)
+        handles = [Rectangle((0, 0), 1, 1, fill=False, lw=2, edgecolor=PATCH_COLOURS[p["label"]]) for p in picked]
+        fig.legend(handles, [p["label"] for p in picked], loc="lower center", ncol=4, frameon=False, fontsize=8)
+        fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
 
 
 def gradient_histograms(stats: dict):
-    """Fig. 2(a): log-density of horizontal and vertical gradients per patch group."""
+    """Fig. 2(a): log-density of horizontal and vertical gradients per patch group (legend below the axes)."""
     centres = (stats["edges"][:-1] + stats["edges"][1:]) / 2
     styles = {"sharp, flat": ("tab:blue", "-"), "sharp, structured": ("tab:blue", "--"),
               "blurred, flat": ("tab:red", "-"), "blurred, structured": ("tab:red", "--")}
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, 2, figsize=(8, 3.4), sharey=True)
+        fig, axes = plt.subplots(1, 2, figsize=(8, 3.6), sharey=True)
         for ax, key, title in zip(axes, ("dx", "dy"), ("horizontal gradient", "vertical gradient")):
             for group, g in stats["groups"].items():
                 color, ls = styles[group]
@@ -60,54 +152,90 @@ def gradient_histograms(stats: dict):
                 ax.plot(centres, logd, color=color, ls=ls, label=f"{group} ({g['n']:,} patches)")
             ax.set_xlabel(f"{title} (grey levels in [0, 1])")
             ax.set_title(title)
+            ax.grid(alpha=0.3)
         axes[0].set_ylabel("log10 density")
-        axes[1].legend(loc="upper right", fontsize=6.5, frameon=False)
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=7, frameon=False)
         fig.suptitle(f"{stats['n_patches']:,} patches of {stats['size']}x{stats['size']} px from "
                      f"{stats['n_images']} images", fontsize=9)
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, 0.12, 1, 1))
     return fig
 
 
 def patch_spectra(picked: list[dict], spectra: list[tuple]):
-    """Fig. 2(b): the four patches and their radially averaged power spectra with fitted slopes."""
+    """Fig. 2(b): the four patches (outlined in Fig. 1's colours) and their radially averaged power spectra with
+    fitted slopes (legend right of the axes)."""
     with plt.rc_context(STYLE):
-        fig = plt.figure(figsize=(8, 3.2))
-        grid = fig.add_gridspec(2, 4, height_ratios=[1, 1.1])
+        fig = plt.figure(figsize=(8, 4.2))
+        grid = fig.add_gridspec(2, 4, height_ratios=[1, 1.2])
         ax_s = fig.add_subplot(grid[1, :])
         for i, (p, (freqs, power, slope)) in enumerate(zip(picked, spectra)):
             ax = fig.add_subplot(grid[0, i])
             ax.imshow(p["rgb"])
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_title(f"{p['label']}\n{p['name']}", fontsize=7)
-            ax_s.loglog(freqs, power, label=f"{p['label']}: slope {slope:.2f}")
+            for side in ax.spines.values():
+                side.set_edgecolor(PATCH_COLOURS[p["label"]])
+                side.set_linewidth(2.5)
+            ax.set_title(f"{p['label']}", fontsize=8)
+            ax_s.loglog(freqs, power, color=PATCH_COLOURS[p["label"]], lw=1.6,
+                        label=f"{p['label']}: slope {slope:.2f}")
+        from matplotlib.ticker import NullFormatter
+        ax_s.xaxis.set_minor_formatter(NullFormatter())
         ax_s.set_xlabel("spatial frequency (cycles/pixel)")
         ax_s.set_ylabel("power")
-        ax_s.legend(fontsize=7, frameon=False)
+        ax_s.grid(alpha=0.3, which="both")
+        ax_s.legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1.01, 0.5))
         fig.tight_layout()
     return fig
 
 
-def pr_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str = ""):
-    """Precision-recall curves, ``{label: (recall, precision)}``, one per method, the paper's Figs. 4, 6 and 9."""
+LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)))
+
+
+def ods_point(recall: np.ndarray, precision: np.ndarray) -> tuple[float, float, float]:
+    """(recall, precision, F1) where F1 = 2PR / (P + R) is highest on a curve: its ODS point.
+
+    >>> ods_point(np.array([1.0, 0.6, 0.0]), np.array([0.5, 0.9, 1.0]))
+    (0.6, 0.9, 0.72)
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f = np.nan_to_num(2 * precision * recall / (precision + recall))
+    k = int(np.argmax(f))
+    return float(recall[k]), float(precision[k]), round(float(f[k]), 4)
+
+
+def pr_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str = "", bold: Sequence[str] = (),
+              dotted: Sequence[str] = (), ylim: tuple[float, float] = (0.5, 1.0)):
+    """Precision-recall curves, ``{label: (recall, precision)}``, the paper's Figs. 4, 6 and 9.
+
+    Each curve gets its own colour and line style (so overlapping curves stay visible) and a dot at its ODS point;
+    the legend, right of the axes (never over the data), reads "label (ODS 0.xxx)" with ODS the best F1 on that
+    curve. ``bold``: labels drawn thicker (the method of the figure); ``dotted``: labels drawn thin and dotted
+    (published curves, not computed here). The protocol and provenance belong in ``title`` / the notebook, once.
+    """
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(4.2, 3.8))
-        for label, (recall, precision) in curves.items():
-            ax.plot(recall, precision, label=label, lw=2 if label.startswith(("DBM", "config V ")) else 1.2)
+        fig, ax = plt.subplots(figsize=(6.6, 3.8))
+        for i, (label, (recall, precision)) in enumerate(curves.items()):
+            r, p, f = ods_point(np.asarray(recall), np.asarray(precision))
+            color = f"C{i % 10}"
+            ls, lw = (":", 1.0) if label in dotted else (LINESTYLES[i % len(LINESTYLES)], 2.2 if label in bold else 1.3)
+            ax.plot(recall, precision, color=color, ls=ls, lw=lw, label=f"{label} (ODS {f:.3f})")
+            ax.plot([r], [p], "o", color=color, ms=4.5, mec="black", mew=0.5)
         ax.set_xlabel("recall")
         ax.set_ylabel("precision")
         ax.set_xlim(0, 1)
-        ax.set_ylim(0.5, 1.0)
+        ax.set_ylim(*ylim)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="lower left", frameon=False)
+        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False,
+                  title="dot = ODS point", title_fontsize=7)
         if title:
-            ax.set_title(title)
+            ax.set_title(title, fontsize=8)
         fig.tight_layout()
     return fig
 
 
-
-def _map_colorbar(fig, mappable, axes, label: str = "blur map (1 = blurred)"):
+def _map_colorbar(fig, mappable, axes, label: str = MAP_NOTE):
     cb = fig.colorbar(mappable, ax=axes, fraction=0.025, pad=0.01)
     cb.set_label(label, fontsize=7)
     cb.ax.tick_params(labelsize=7)
@@ -186,3 +314,5 @@ def magnification(image: np.ndarray, mask: np.ndarray, results: dict[str, tuple[
         fig.suptitle(f"pixels with blur confidence > {threshold:g} Gaussian-blurred, σ = {sigma:g} px; yellow frame "
                      f"= crop ({w}×{h} px)", fontsize=8)
     return fig
+
+

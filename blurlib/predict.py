@@ -37,12 +37,14 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 @torch.inference_mode()
 def predict_map(model: torch.nn.Module, image: np.ndarray, *, size: int | None = DEFAULT_SIZE,
                 convention: str = "caffe", device: str | torch.device | None = None,
-                precision: str = "auto") -> np.ndarray:
-    """Blur map float32 (H, W) in [0, 1] (1 = blurred) of ``image`` uint8 RGB (H, W, 3).
+                precision: str = "auto", logits: bool = False) -> np.ndarray:
+    """Blur map float32 (H, W) in [0, 1] (1 = blurred) of ``image`` uint8 RGB (H, W, 3); with ``logits``, the
+    map before the sigmoid (unbounded; resolves what float32 probabilities round to 0 or 1).
 
     ``size``: side the image is resized to before the forward pass (None: its own size, refused with the memory it
     would need when the device does not have it).
     """
+    want_logits = logits
     int8 = getattr(model, "is_int8", False)  # a blurlib.quantize model: int8 trunk, CPU, no autocast
     dev = torch.device("cpu") if int8 and device is None else runtime.pick_device(str(device) if device else None)
     if precision == "int8" and not int8:
@@ -60,10 +62,10 @@ def predict_map(model: torch.nn.Module, image: np.ndarray, *, size: int | None =
         model = model.to(dev, memory_format=torch.channels_last)
     with runtime.autocast(dev, prec):
         logits = model(x)
-    m = torch.sigmoid(logits.float())[0, 0].cpu().numpy()
+    m = (logits.float() if want_logits else torch.sigmoid(logits.float()))[0, 0].cpu().numpy()
     if m.shape != (h, w):
         m = cv2.resize(m, (w, h), interpolation=cv2.INTER_LINEAR)
-    return np.clip(m, 0.0, 1.0)
+    return m if want_logits else np.clip(m, 0.0, 1.0)
 
 
 def to_png(blur_map: np.ndarray) -> np.ndarray:

@@ -20,17 +20,30 @@ def paper() -> dict:
     return tomllib.loads(resources.files("blurlib").joinpath("paper.toml").read_text())
 
 
-def compare(ours: dict[str, dict], table: str, paper_names: dict[str, str] | None = None) -> pd.DataFrame:
-    """Rows = methods; columns ``ODS/OIS/AP (ours)`` from ``ours[name]`` (a metrics dict) and ``… (paper)``.
+def ours_column(metric: str, protocol: str = "paper") -> str:
+    """The column of our number for ``metric`` under ``protocol``, e.g. ``ODS ours (paper protocol)``.
+
+    >>> ours_column("ods", "pooled")
+    'ODS ours (pooled protocol)'
+    """
+    return f"{metric.upper()} ours ({protocol} protocol)"
+
+
+def compare(ours: dict[str, dict], table: str, paper_names: dict[str, str] | None = None,
+            protocol: str = "paper") -> pd.DataFrame:
+    """Rows = methods; columns :func:`ours_column` (ODS/OIS/AP from ``ours[name]``, a metrics dict of ``protocol``)
+    and ``… (paper)``, the paper's reported numbers (its own protocol).
 
     ``paper_names`` maps our row names to the paper's where they differ (e.g. ``{"DBM (config V)": "DBM"}``).
-    Methods the paper does not report get empty paper cells.
+    Methods the paper does not report get empty paper cells. A metrics dict of another protocol is an error.
     """
     ref = paper()[table]
     rows = {}
     for name, m in ours.items():
+        if m.get("protocol", protocol) != protocol:
+            raise ValueError(f"{name}: metrics of the {m['protocol']} protocol in a {protocol}-protocol table")
         key = (paper_names or {}).get(name, name)
-        row = {f"{k.upper()} (ours)": m[k] for k in METRICS}
+        row = {ours_column(k, protocol): m[k] for k in METRICS}
         row |= {f"{k.upper()} (paper)": (ref[key][i] if key in ref else None) for i, k in enumerate(METRICS)}
         rows[name] = row
     return pd.DataFrame(rows).T.astype(float)

@@ -46,3 +46,17 @@ def test_pick_patches_finds_four_labelled_patches(synthetic):
     assert [p["label"] for p in picked] == ["flat, sharp", "flat, blurred", "structured, sharp", "structured, blurred"]
     assert all(p["rgb"].shape == (24, 24, 3) for p in picked)
     assert picked[2]["grey"].std() > picked[0]["grey"].std()
+
+
+def test_four_patches_come_from_one_image_and_groups_are_thirds_of_the_pure_patches(synthetic):
+    picked = pick_patches(synthetic.pairs, size=24, stride=8)
+    assert len({p["name"] for p in picked}) == 1  # Fig. 1: one image, four patches
+    image, mask = next(p for p in synthetic.pairs if p.name == picked[0]["name"]).load()
+    for p in picked:
+        y, x = p["yx"]
+        assert mask[y:y + 24, x:x + 24].all() == ("blurred" in p["label"])
+    stats = gradient_statistics(synthetic.pairs, patches_per_image=300, size=9)
+    assert stats["n_patches"] == 300 * stats["n_images"]
+    for side in ("sharp", "blurred"):
+        n = stats["groups"][f"{side}, flat"]["n"]
+        assert abs(n - stats["n_pure"][side] / 3) <= 2 + 0.01 * n

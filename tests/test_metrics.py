@@ -127,3 +127,43 @@ def test_all_blurred_f1_is_the_floor_of_best_f():
     assert floor == pytest.approx(2 * mask.mean() / (1 + mask.mean()))
     assert best["inverted"] == pytest.approx(floor, abs=1e-4)  # nothing better than calling all pixels blurred
     assert best["noise"] >= floor - 1e-4
+
+
+def test_full_range_curve_resolves_maps_saturated_in_8_bits():
+    """~60 % of blurred pixels at level 255 in 8 bits: the 8-bit curve starts at recall 0.6, the logit one near 0."""
+    from blurlib.metrics import Counts, FineCurve, pooled_pr
+
+    rng = np.random.default_rng(0)
+    mask = np.zeros((60, 100), bool)
+    mask[:, :60] = True
+    z = np.where(mask, rng.uniform(-2, 2, mask.shape), rng.uniform(-8, 1, mask.shape))
+    z[:, :36] = rng.uniform(7, 30, (60, 36))  # 60 % of the blurred pixels: probability > 0.999, level 255
+    eight_bit, fine = Counts(), FineCurve()
+    eight_bit.add(1 / (1 + np.exp(-z)), mask)
+    fine.add(z, mask)
+    assert pooled_pr(eight_bit)[1][-1] >= 0.59  # the 8-bit curve cannot go below recall 0.6
+    t = fine.table()
+    assert t["recall"].min() <= 0.05 and t["recall"].max() == 1.0
+    assert t["precision"][t["recall"] <= 0.05].min() == 1.0  # the confident end is all blurred pixels
+    assert np.all(np.diff(t["recall"]) <= 0)  # recall falls as the threshold rises
+
+
+def test_run_full_range_curve_is_written_beside_pr_csv(synthetic, tmp_path):
+    import pandas as pd
+
+    from blurlib import profiles
+    from blurlib.errors import BlurlibError
+    from blurlib.evaluate import PR_FULL, evaluate_run, write_run_pr_full
+    from blurlib.train import train
+
+    run = train(synthetic, tmp_path / "run", model_name="I",
+                profile=profiles.get("smoke").replace(size=32, iterations=1), progress=False)
+    evaluate_run(run, synthetic.select("test"), progress=False)
+    curve = pd.read_csv(run / PR_FULL)
+    assert curve["recall"].iloc[0] == 1.0 and curve["recall"].min() <= 0.05
+    assert np.all(np.diff(curve["logit"]) > 0)
+    (run / PR_FULL).unlink()
+    assert write_run_pr_full(run, synthetic.select("all"), progress=False) == run / PR_FULL
+    assert pd.read_csv(run / PR_FULL).equals(curve)  # the command gives the curve evaluate_run gave
+    with pytest.raises(BlurlibError, match="no weights"):
+        write_run_pr_full(tmp_path, synthetic.select("all"))

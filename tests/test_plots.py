@@ -35,7 +35,7 @@ def test_ranked_maps_keeps_panels_one_height_whatever_the_aspect_ratio():
     assert max(heights) - min(heights) < 0.02  # titles line up
     tops = {round(ax.get_position().y1, 3) for ax, _ in panels[::2]}
     assert len(tops) == 1 and [ax.get_title() for ax, _ in panels[::2]] == ["S = 0.20", "S = 0.50", "S = 0.90"]
-    assert any("blurred" in ax.get_ylabel() for ax in fig.axes)  # the colour bar says what white means
+    assert any(ax.get_ylabel() == plots.MAP_NOTE for ax in fig.axes)  # the colour bar says what white means
 
 
 def test_magnification_frames_the_crop_and_enlarges_it():
@@ -50,3 +50,35 @@ def test_magnification_frames_the_crop_and_enlarges_it():
     assert all(ax.patches for ax, _ in whole if ax.images[0].get_array().ndim == 3)  # the crop's frame
     assert min(h for _, h in crops) > 1.5 * max(h for _, h in whole)  # the crops are enlarged
     assert "σ = 4 px" in fig._suptitle.get_text()
+
+
+def _box_aspect(ax):
+    box = ax.get_position()
+    w, h = ax.figure.get_size_inches()
+    return (box.height * h) / (box.width * w)
+
+
+def test_image_rows_panels_keep_the_images_aspect_and_maps_get_a_colour_bar():
+    wide, tall = np.zeros((60, 120, 3), np.uint8), np.zeros((150, 100, 3), np.uint8)
+    fig = plots.image_rows([[wide, np.zeros((60, 120))], [tall, np.ones((150, 100))]], ["image", "map"], ["a", "b"])
+    panels = fig.axes[:4]
+    for ax, (h, w) in zip(panels, [(60, 120)] * 2 + [(150, 100)] * 2):
+        assert abs(_box_aspect(ax) - h / w) < 0.01  # no white bands around the image
+    bars = [ax for ax in fig.axes if ax.get_label() == "colorbar"]
+    assert len(bars) == 1 and "white = blurred" in bars[0].get_ylabel()
+    plots.plt.close(fig)
+    fig = plots.image_rows([[wide, tall]], ["a", "b"])  # one row of differently shaped images, no maps
+    assert [round(_box_aspect(ax), 2) for ax in fig.axes] == [0.5, 1.5]
+    plots.plt.close(fig)
+
+
+def test_save_shows_the_figure_when_asked_and_closes_it(tmp_path, monkeypatch):
+    import IPython.display
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    fig = plots.image_rows([[np.zeros((8, 8, 3), np.uint8)]], ["image"])
+    plots.save(fig, tmp_path / "fig.png", show=True)
+    assert shown == [fig] and not plots.plt.fignum_exists(fig.number)
+    assert (tmp_path / "fig.png").stat().st_size > 100 and (tmp_path / "fig.pdf").exists()
+    plots.save(plots.image_rows([[np.zeros((8, 8, 3), np.uint8)]], ["image"]), tmp_path / "quiet.png")
+    assert len(shown) == 1  # outside a notebook nothing is displayed
