@@ -15,9 +15,9 @@ from blurlib.profiles import Profile
 from blurlib.runs import RunResult, run_result
 from blurlib.tables import paper
 
-COLUMNS = {("pooled", "mae"): "MAE (per image)", ("pooled", "fbeta_max"): "Fβ max (pooled)",
-           ("pooled", "fbeta_adaptive"): "Fβ adaptive (per image)", ("pooled", "ods"): "ODS (pooled)",
-           ("pooled", "ap"): "AP (pooled)", ("paper", "ods"): "ODS (paper protocol)",
+COLUMNS = {("pooled", "mae"): "MAE (mean per image)", ("pooled", "fbeta_max"): "Fβ max (pooled protocol)",
+           ("pooled", "fbeta_adaptive"): "Fβ adaptive (mean per image)", ("pooled", "ods"): "ODS (pooled protocol)",
+           ("pooled", "ap"): "AP (pooled protocol)", ("paper", "ods"): "ODS (paper protocol)",
            ("paper", "ap"): "AP (paper protocol)"}
 """The table's metric columns, each labelled by how it is computed: ``(protocol in metrics.json, key): label``.
 
