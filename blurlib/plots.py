@@ -235,8 +235,9 @@ def pr_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str = "",
     return fig
 
 
-def _map_colorbar(fig, mappable, axes, label: str = MAP_NOTE):
-    cb = fig.colorbar(mappable, ax=axes, fraction=0.025, pad=0.01)
+def _map_colorbar(fig, mappable, axes, label: str = MAP_NOTE, cax=None):
+    cb = fig.colorbar(mappable, cax=cax) if cax is not None else fig.colorbar(mappable, ax=axes, fraction=0.025,
+                                                                              pad=0.01)
     cb.set_label(label, fontsize=7)
     cb.ax.tick_params(labelsize=7)
     return cb
@@ -248,10 +249,15 @@ def ranked_maps(images: Sequence[np.ndarray], maps: Sequence[np.ndarray], titles
     blurred) in the row below; panel widths follow each image's aspect ratio so every panel has the same height and
     the titles (above the images) line up; one colour bar for the maps."""
     ratios = [im.shape[1] / im.shape[0] for im in images]
+    n_lines = max(t.count("\n") + 1 for t in titles)
+    height, gap, left, right, top, bottom = 1.6, 0.06, 0.3, 0.85, 0.1 + 0.17 * n_lines, 0.05  # inches
+    W = left + height * sum(ratios) + gap * (len(images) - 1) + right
+    H = top + 2 * height + gap + bottom
     with plt.rc_context(STYLE):
-        height = 1.6
-        fig = plt.figure(figsize=(height * sum(ratios) + 0.9, 2 * height + 0.5))
-        grid = fig.add_gridspec(2, len(images), width_ratios=ratios, wspace=0.04, hspace=0.06)
+        fig = plt.figure(figsize=(W, H))
+        grid = fig.add_gridspec(2, len(images), width_ratios=ratios, left=left / W, right=1 - right / W,
+                                top=1 - top / H, bottom=bottom / H, wspace=gap / (height * np.mean(ratios)),
+                                hspace=gap / height)
         shown = None
         for j, (im, m, title) in enumerate(zip(images, maps, titles)):
             for i, a in enumerate((im, m)):
@@ -265,7 +271,8 @@ def ranked_maps(images: Sequence[np.ndarray], maps: Sequence[np.ndarray], titles
                 if j == 0:
                     ax.set_ylabel(row_labels[i])
         if shown is not None:
-            _map_colorbar(fig, shown, fig.axes)
+            cax = fig.add_axes([(W - right + 0.12) / W, bottom / H, 0.1 / W, (2 * height + gap) / H], label="colorbar")
+            _map_colorbar(fig, shown, None, cax=cax)
     return fig
 
 
