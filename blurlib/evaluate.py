@@ -79,6 +79,14 @@ def write_pr_full_csv(path: Path, curve: FineCurve) -> None:
             w.writerow([f"{v:.6g}" for v in row])
 
 
+def run_curve(run_dir: Path, name: str = "pr") -> tuple[np.ndarray, np.ndarray, bool]:
+    """(recall, precision, full) of a run's pooled curve: the full-range ``<name>_full.csv`` when the run has it
+    (``full`` True), else the 8-bit ``<name>.csv``, whose recall stops where the maps saturate at level 255."""
+    full = Path(run_dir) / f"{name}_full.csv"
+    recall, precision = read_pr_csv(full if full.is_file() else Path(run_dir) / f"{name}.csv")
+    return recall, precision, full.is_file()
+
+
 def full_range_curve(model, convention: str, pairs: Sequence[Pair], size: int | None, device: str | None = None,
                      progress: bool = False) -> FineCurve:
     """The full-range pooled PR curve of ``model`` on ``pairs``: logit maps (input at ``size``², map at mask size)."""

@@ -24,24 +24,33 @@ def _in_notebook() -> bool:
 
 
 def save(fig, path: str | Path, show: bool | None = None) -> Path:
-    """Show ``fig`` inline when run in a notebook, write it to ``path`` (.png) and the same name with .pdf,
-    atomically, then close it (so it is shown once, and no figures pile up in memory).
+    """Write ``fig`` to ``path`` (.png) and the same name with .pdf, atomically, show the PNG inline when run in a
+    notebook, then close the figure (so it is shown once, and no figures pile up in memory).
 
-    ``show``: display the figure (default: only inside a Jupyter kernel). The PDF carries no creation date, so
+    ``show``: display the PNG (default: only inside a Jupyter kernel). It is displayed as the raw ``image/png`` the
+    file holds — the very bytes written, and no ``<Figure …>`` text beside it. The PDF carries no creation date, so
     re-running a notebook on the same results leaves both files byte-identical.
     """
+    import io
+
     path = Path(path)
+    png = io.BytesIO()
+    fig.savefig(png, format="png")
+    with atomic_write(path.with_suffix(".png")) as f:
+        f.write(png.getvalue())
+    with atomic_write(path.with_suffix(".pdf")) as f:
+        fig.savefig(f, format="pdf", metadata={"CreationDate": None})
+    plt.close(fig)
     if show if show is not None else _in_notebook():
         from IPython.display import display
-        display(fig)
-    for suffix, metadata in ((".png", None), (".pdf", {"CreationDate": None})):
-        with atomic_write(path.with_suffix(suffix)) as f:
-            fig.savefig(f, format=suffix[1:], metadata=metadata)
-    plt.close(fig)
+
+        width = int.from_bytes(png.getvalue()[16:20], "big")  # the PNG header's pixel width
+        display({"image/png": png.getvalue()}, raw=True,
+                metadata={"image/png": {"width": round(width * STYLE["figure.dpi"] / STYLE["savefig.dpi"])}})
     return path
 
 
-MAP_NOTE = "blur probability (white = blurred, 1)"
+MAP_NOTE = "blur map: white = blurred (1), black = sharp (0)"
 """The colour bar's label under every grey map (maps and ground truth: 1 = blurred = white)."""
 
 
@@ -182,6 +191,8 @@ def patch_spectra(picked: list[dict], spectra: list[tuple]):
                         label=f"{p['label']}: slope {slope:.2f}")
         from matplotlib.ticker import NullFormatter
         ax_s.xaxis.set_minor_formatter(NullFormatter())
+        ticks = [t for t in (0.02, 0.05, 0.1, 0.2, 0.5) if freqs[0] <= t <= freqs[-1]] if picked else []
+        ax_s.set_xticks(ticks, [f"{t:g}" for t in ticks])
         ax_s.set_xlabel("spatial frequency (cycles/pixel)")
         ax_s.set_ylabel("power")
         ax_s.grid(alpha=0.3, which="both")

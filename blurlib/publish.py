@@ -11,8 +11,9 @@ from pathlib import Path
 
 from blurlib import checkpoint
 from blurlib.errors import BlurlibError
+from blurlib.evaluate import PR_FULL
 
-RESULT_FILES = ("run.json", "metrics.json", "log.jsonl", "pr.csv", "pr_hifst_official.csv")
+RESULT_FILES = ("run.json", "metrics.json", "log.jsonl", "pr.csv", PR_FULL, "pr_hifst_official.csv")
 
 
 def publish(run_dir: Path, dest: Path, with_weights: bool = False) -> list[Path]:

@@ -5,7 +5,7 @@
 
 Scores the test images the run's metrics.json lists, from the benchmark found as notebooks find it
 ($BLURLIB_DATA or data/CUHK). Runs committed without weights need a re-run for it:
-`python scripts/run_experiments.py --only NAME` (which writes pr_full.csv itself).
+`python scripts/run_experiments.py --only NAME --rerun` (which writes pr_full.csv itself).
 """
 
 from __future__ import annotations

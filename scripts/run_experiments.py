@@ -81,7 +81,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--allow-partial", action="store_true")
     ap.add_argument("--list", action="store_true", help="list the experiments and whether each is published")
     ap.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
+    ap.add_argument("--rerun", action="store_true",
+                    help="run the --only experiments even when published (training resumes from --work; the new "
+                         "results replace the published ones), e.g. to add a run's full-range PR curve")
     args = ap.parse_args(argv)
+    if args.rerun and not args.only:
+        print("--rerun needs --only NAME …: name the experiments to run again", file=sys.stderr)
+        return 2
 
     unknown = sorted(set(args.only or ()) - set(EXPERIMENTS))
     if unknown:
@@ -94,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     data = ["--source", args.source, *(["--root", args.root] if args.root else []),
             *(["--allow-partial"] if args.allow_partial else [])]
-    todo = [n for n in (args.only or EXPERIMENTS) if not is_published(n, args.profile, args.runs)]
+    todo = [n for n in (args.only or EXPERIMENTS) if args.rerun or not is_published(n, args.profile, args.runs)]
     blurlib = [sys.executable, "-m", "blurlib.cli"]
     for name in todo:
         t0 = time.perf_counter()

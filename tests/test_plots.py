@@ -75,10 +75,12 @@ def test_image_rows_panels_keep_the_images_aspect_and_maps_get_a_colour_bar():
 def test_save_shows_the_figure_when_asked_and_closes_it(tmp_path, monkeypatch):
     import IPython.display
     shown = []
-    monkeypatch.setattr(IPython.display, "display", shown.append)
+    monkeypatch.setattr(IPython.display, "display", lambda obj, **kw: shown.append((obj, kw)))
     fig = plots.image_rows([[np.zeros((8, 8, 3), np.uint8)]], ["image"])
     plots.save(fig, tmp_path / "fig.png", show=True)
-    assert shown == [fig] and not plots.plt.fignum_exists(fig.number)
-    assert (tmp_path / "fig.png").stat().st_size > 100 and (tmp_path / "fig.pdf").exists()
+    assert not plots.plt.fignum_exists(fig.number)
+    (data, kw), = shown
+    assert list(data) == ["image/png"] and data["image/png"] == (tmp_path / "fig.png").read_bytes()  # no <Figure> text
+    assert kw["raw"] and kw["metadata"]["image/png"]["width"] > 10 and (tmp_path / "fig.pdf").exists()
     plots.save(plots.image_rows([[np.zeros((8, 8, 3), np.uint8)]], ["image"]), tmp_path / "quiet.png")
     assert len(shown) == 1  # outside a notebook nothing is displayed

@@ -41,9 +41,13 @@ def test_smoke_experiment_is_published_then_skipped(run_experiments, tmp_path, m
     assert run["model"] == "I" and run["profile"]["name"] == "smoke"
     assert json.loads((pub / "metrics.json").read_text())["ours"]["paper"]["ods"] > 0
     assert not (pub / "model_fp16.pt").exists()
+    assert (pub / "pr_full.csv").is_file()  # the full-range PR curve is published beside pr.csv
     capsys.readouterr()
     assert ex.main(args) == 0
     assert "already published with profile smoke" in capsys.readouterr().out
+    assert ex.main([*args, "--rerun", "--dry-run"]) == 0  # named again on purpose: its commands run again
+    assert capsys.readouterr().out.startswith("$ blurlib train")
+    assert ex.main(["--rerun"]) == 2 and "--rerun needs --only" in capsys.readouterr().err
     assert ex.main(["--list", "--profile", "smoke", "--runs", str(tmp_path / "runs")]) == 0
     listing = capsys.readouterr().out
     assert "I_odd_smoke" in listing and "published" in listing.split("I_odd_smoke")[1].splitlines()[0]
