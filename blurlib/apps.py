@@ -68,7 +68,13 @@ def blur_degree(blur_map: np.ndarray) -> float:
     return float(np.mean(blur_map))
 
 
-def magnify(image: np.ndarray, blur_map: np.ndarray, sigma: float = 4.0, threshold: float = 0.1,
+MAGNIFY_SIGMA = 4.0
+"""Standard deviation (px) of the Gaussian that magnification applies; the paper does not state its kernel."""
+MAGNIFY_THRESHOLD = 0.1
+"""Paper, Fig. 12: pixels with blur confidence above this are blurred further."""
+
+
+def magnify(image: np.ndarray, blur_map: np.ndarray, sigma: float = MAGNIFY_SIGMA, threshold: float = MAGNIFY_THRESHOLD,
             transition: float = 0.1) -> np.ndarray:
     """Blur magnification: Gaussian-blur (``sigma`` px) the pixels whose blur confidence exceeds ``threshold``.
 

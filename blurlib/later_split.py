@@ -16,12 +16,21 @@ from blurlib.profiles import Profile
 from blurlib.runs import RunResult, run_result
 from blurlib.tables import paper
 
-COLUMNS = {"mae": "MAE", "fbeta_max": "Fβ max", "fbeta_adaptive": "Fβ adaptive", "ods": "ODS", "ap": "AP"}
+COLUMNS = {("pooled", "mae"): "MAE (mean per image)", ("pooled", "fbeta_max"): "Fβ max (pooled protocol)",
+           ("pooled", "fbeta_adaptive"): "Fβ adaptive (mean per image)", ("pooled", "ods"): "ODS (pooled protocol)",
+           ("pooled", "ap"): "AP (pooled protocol)", ("paper", "ods"): "ODS (paper protocol)",
+           ("paper", "ap"): "AP (paper protocol)"}
+"""The table's metric columns, each labelled by how it is computed: ``(protocol in metrics.json, key): label``.
+
+MAE and the adaptive Fβ are per-image means (the same under both protocols); Fβ max is the best Fβ of the pooled
+curve; ODS and AP are given under both protocols (:mod:`blurlib.metrics`), as later papers pool and the DBM paper's
+tables do not."""
 
 
 def later_split_runs(bench: Benchmark, profile: Profile, models: tuple[str, ...] = ("V",),
                      progress: bool = False, runs: str = "auto") -> dict[str, RunResult]:
-    """Each model trained on ``defocus604`` and scored on ``defocus100``; ``runs`` as in :func:`run_result`."""
+    """Each model trained on ``defocus604`` and scored on ``defocus100`` (``runs``: see
+    :func:`blurlib.runs.run_result`; committed runs when present)."""
     if not bench.select("defocus100"):
         raise BlurlibError(f"{bench.root}: none of the 100 test images of the later defocus split is here "
                            "(it needs the CUHK defocus images; see `blurlib data info`).")
@@ -30,14 +39,16 @@ def later_split_runs(bench: Benchmark, profile: Profile, models: tuple[str, ...]
 
 
 def later_split_table(runs: dict[str, RunResult]) -> pd.DataFrame:
-    """Rows: our models (pooled protocol, as later papers compute Fβ and MAE) and published results;
-    columns: MAE, Fβ max, Fβ adaptive, ODS, AP, test images, source."""
+    """Rows: our models and published results; columns: :data:`COLUMNS` (labelled by protocol), test images,
+    source. A published row fills only the metrics its authors report (under the pooled labels, as they pool)."""
     rows = {}
     for name, r in runs.items():
-        m = r.metrics["ours"]["pooled"]
+        m = r.metrics["ours"]
         rows[f"DBM config {name}" if name in CONFIGS else name] = \
-            {v: m[k] for k, v in COLUMNS.items()} | {"test images": m["n_images"], "source": f"ours ({r.label})"}
+            {label: m[proto][k] for (proto, k), label in COLUMNS.items()} | \
+            {"test images": m["pooled"]["n_images"], "source": f"ours ({r.label})"}
     for name, values in paper()["later_split"].items():
-        rows[name] = {v: values.get(k) for k, v in COLUMNS.items()} | {"test images": 100, "source": "published"}
+        rows[name] = {label: values.get(k) if proto == "pooled" else None for (proto, k), label in COLUMNS.items()} \
+            | {"test images": 100, "source": "published"}
     df = pd.DataFrame(rows).T
     return df.astype({c: float for c in COLUMNS.values()} | {"test images": int})

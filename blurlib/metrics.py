@@ -150,6 +150,25 @@ def all_blurred_f1(mask: np.ndarray) -> float:
     return 2 * b / (1 + b)
 
 
+SWAP_MARGIN = 0.005
+"""A best F1 within this of the all-blurred floor counts as *at* the floor."""
+SWAP_LOW_FLOOR = 0.6
+"""A floor below this (blurred fraction below 3/7) makes "at the floor" improbable for a working map."""
+
+
+def looks_swapped(best_f: float, floor: float) -> bool:
+    """Whether a mask looks label-swapped to a map that works elsewhere: its best F1 sits at the all-blurred floor
+    (:func:`all_blurred_f1`, within :data:`SWAP_MARGIN`) while that floor is low (below :data:`SWAP_LOW_FLOOR`).
+
+    The map then ranks no blurred pixel above a sharp one on an image where most pixels are sharp: it calls the
+    labelled-sharp region blurred and the rest sharp. Check such images by eye before calling them failures.
+
+    >>> looks_swapped(0.23, 0.23), looks_swapped(0.23, 0.70), looks_swapped(0.45, 0.23)
+    (True, False, False)
+    """
+    return best_f <= floor + SWAP_MARGIN and floor < SWAP_LOW_FLOOR
+
+
 def pr_table(c: Counts) -> dict[str, np.ndarray]:
     """Curves for plots and CSV: threshold, pooled precision/recall, per-image-averaged precision/recall."""
     p, r = pooled_pr(c)

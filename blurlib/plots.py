@@ -244,3 +244,93 @@ def pr_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str = "",
             ax.set_title(title, fontsize=8)
         fig.tight_layout()
     return fig
+
+
+def _map_colorbar(fig, mappable, axes, label: str = MAP_NOTE, cax=None):
+    cb = fig.colorbar(mappable, cax=cax) if cax is not None else fig.colorbar(mappable, ax=axes, fraction=0.025,
+                                                                              pad=0.01)
+    cb.set_label(label, fontsize=7)
+    cb.ax.tick_params(labelsize=7)
+    return cb
+
+
+def ranked_maps(images: Sequence[np.ndarray], maps: Sequence[np.ndarray], titles: Sequence[str],
+                row_labels: Sequence[str] = ("image", "blur map")):
+    """Fig. 11: images (uint8 RGB (H, W, 3)) in a row, their blur maps (float (H, W) in [0, 1], white = 1 =
+    blurred) in the row below; panel widths follow each image's aspect ratio so every panel has the same height and
+    the titles (above the images) line up; one colour bar for the maps."""
+    ratios = [im.shape[1] / im.shape[0] for im in images]
+    n_lines = max(t.count("\n") + 1 for t in titles)
+    height, gap, left, right, top, bottom = 1.6, 0.06, 0.3, 0.85, 0.1 + 0.17 * n_lines, 0.05  # inches
+    W = left + height * sum(ratios) + gap * (len(images) - 1) + right
+    H = top + 2 * height + gap + bottom
+    with plt.rc_context(STYLE):
+        fig = plt.figure(figsize=(W, H))
+        grid = fig.add_gridspec(2, len(images), width_ratios=ratios, left=left / W, right=1 - right / W,
+                                top=1 - top / H, bottom=bottom / H, wspace=gap / (height * np.mean(ratios)),
+                                hspace=gap / height)
+        shown = None
+        for j, (im, m, title) in enumerate(zip(images, maps, titles)):
+            for i, a in enumerate((im, m)):
+                ax = fig.add_subplot(grid[i, j])
+                h = ax.imshow(a, cmap="gray", vmin=0, vmax=1) if a.ndim == 2 else ax.imshow(a)
+                shown = h if a.ndim == 2 else shown
+                ax.set_xticks([])
+                ax.set_yticks([])
+                if i == 0:
+                    ax.set_title(title)
+                if j == 0:
+                    ax.set_ylabel(row_labels[i])
+        if shown is not None:
+            cax = fig.add_axes([(W - right + 0.12) / W, bottom / H, 0.1 / W, (2 * height + gap) / H], label="colorbar")
+            _map_colorbar(fig, shown, None, cax=cax)
+    return fig
+
+
+def magnification(image: np.ndarray, mask: np.ndarray, results: dict[str, tuple[np.ndarray, np.ndarray]],
+                  box: tuple[int, int, int, int], sigma: float, threshold: float):
+    """Fig. 12: blur magnification by each method's map, whole images above and zoomed crops below.
+
+    ``image`` uint8 RGB (H, W, 3); ``mask`` bool (H, W), True = blurred; ``results[name] = (magnified uint8 RGB,
+    blur map float (H, W) in [0, 1])``; ``box = (top, left, height, width)`` in pixels, the crop drawn as a frame on
+    the whole images and shown enlarged below (before, then after each method's magnification).
+    """
+    from matplotlib.patches import Rectangle
+
+    top, left, h, w = box
+    crop = (slice(top, top + h), slice(left, left + w))
+    whole = [("image", image), ("ground truth", mask.astype(float))]
+    for name, (magnified, m) in results.items():
+        whole += [(f"magnified ({name})", magnified), (f"{name} map", m)]
+    crops = [("before (crop)", image[crop])]
+    crops += [(f"after, {name} (crop)", mag[crop]) for name, (mag, _) in results.items()]
+    ratio = image.shape[1] / image.shape[0]
+    n, k = len(whole), len(crops)
+    zoom = n / k * ratio * h / w  # height of the crop row relative to the row of whole images
+    with plt.rc_context(STYLE):
+        fig = plt.figure(figsize=(1.7 * ratio * n + 0.8, 1.7 * (1 + zoom) + 0.9))
+        grid = fig.add_gridspec(2, n * k, height_ratios=[1, zoom], hspace=0.15, wspace=0.1)
+        span = k
+        shown = None
+        for j, (title, a) in enumerate(whole):
+            ax = fig.add_subplot(grid[0, j * span:(j + 1) * span])
+            hdl = ax.imshow(a, cmap="gray", vmin=0, vmax=1) if a.ndim == 2 else ax.imshow(a)
+            shown = hdl if a.ndim == 2 else shown
+            if a.ndim == 3:
+                ax.add_patch(Rectangle((left, top), w, h, fill=False, ec="yellow", lw=1))
+            ax.set_title(f"({'abcdefgh'[j]}) {title}", fontsize=7)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        span = n
+        for j, (title, a) in enumerate(crops):
+            ax = fig.add_subplot(grid[1, j * span:(j + 1) * span])
+            ax.imshow(a, interpolation="nearest")
+            ax.set_title(title)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        _map_colorbar(fig, shown, fig.axes[:n])
+        fig.suptitle(f"pixels with blur confidence > {threshold:g} Gaussian-blurred, σ = {sigma:g} px; yellow frame "
+                     f"= crop ({w}×{h} px)", fontsize=8)
+    return fig
+
+

@@ -86,9 +86,9 @@ def test_bench_command_prints_the_memory(capsys, monkeypatch):
               "models": {"V": {"inference_s": 0.001, "inference_ratio": 0.5, "inference_peak_gpu_bytes": 300 << 20,
                                "train_step_s": 0.01, "train_ratio": 1.0, "paper_recipe_hours": 0.03,
                                "train_step_peak_gpu_bytes": 2 << 30}}}
-    monkeypatch.setattr(bench, "run_bench", lambda *a, **k: report)
+    monkeypatch.setattr("blurlib.cli.run_bench", lambda *a, **k: report)
     assert main(["bench", "--size", "32"]) == 0
     assert "V          peak GPU memory: inference 300 MiB, train step 2048 MiB" in capsys.readouterr().out
-    monkeypatch.setattr(bench, "run_bench", lambda *a, **k: {**report, "models": {}, "peak_rss_bytes": 1 << 30})
+    monkeypatch.setattr("blurlib.cli.run_bench", lambda *a, **k: {**report, "models": {}, "peak_rss_bytes": 1 << 30})
     assert main(["bench", "--size", "32", "--device", "cpu"]) == 0
     assert "peak resident memory of the process: 1024 MiB" in capsys.readouterr().out

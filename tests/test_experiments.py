@@ -37,13 +37,25 @@ def test_later_split_table_labels_published_rows(monkeypatch):
     published = {"Someone (2030)": {"mae": 0.05, "fbeta_max": 0.9}}  # a paper printing only some columns
     monkeypatch.setattr(later_split, "paper", lambda: {"later_split": published})
     m = {"mae": 0.1, "fbeta_max": 0.8, "fbeta_adaptive": 0.7, "ods": 0.85, "ap": 0.9, "n_images": 100}
-    r = RunResult(None, {}, {"ours": {"pooled": m}}, "", "committed: cpu-short, partial CUHK")
+    r = RunResult(None, {}, {"ours": {"pooled": m, "paper": m | {"ods": 0.84, "ap": 0.88}}}, "",
+                  "committed: cpu-short, partial CUHK")
     t = later_split_table({"V": r, "fusion": r})
-    assert t.loc["DBM config V", "MAE"] == 0.1 and t.loc["DBM config V", "source"].startswith("ours")
-    assert t.loc["fusion", "Fβ max"] == 0.8  # not a config: its own name
+    assert t.loc["DBM config V", "MAE (mean per image)"] == 0.1 and t.loc["DBM config V", "source"].startswith("ours")
+    assert t.loc["fusion", "MAE (mean per image)"] == 0.1  # not a config: its own name
     row = t.loc["Someone (2030)"]
-    assert (row["MAE"], row["Fβ max"], row["source"], row["test images"]) == (0.05, 0.9, "published", 100)
-    assert row[["Fβ adaptive", "ODS", "AP"]].isna().all()
+    assert (row["MAE (mean per image)"], row["source"], row["test images"]) == (0.05, "published", 100)
+    assert row.isna()["ODS (paper protocol)"]  # published rows report no paper protocol
+
+
+def test_later_split_table_labels_every_ods_and_ap_column_by_protocol():
+    m = {"mae": 0.1, "fbeta_max": 0.8, "fbeta_adaptive": 0.7, "ods": 0.85, "ap": 0.9, "n_images": 100}
+    r = RunResult(None, {}, {"ours": {"pooled": m, "paper": m | {"ods": 0.84, "ap": 0.88}}}, "", "committed")
+    t = later_split_table({"V": r})
+    assert not {"ODS", "AP", "Fβ max", "Fβ adaptive", "MAE"} & set(t.columns)  # no bare metric name
+    row = t.loc["DBM config V"]
+    assert (row["ODS (pooled protocol)"], row["ODS (paper protocol)"]) == (0.85, 0.84)
+    assert (row["AP (pooled protocol)"], row["AP (paper protocol)"]) == (0.9, 0.88)
+    assert t.loc["D-DFFNet (ICME 2023)"].isna()["ODS (paper protocol)"]  # published rows report no paper protocol
 
 
 def test_committed_more_data_trials_say_whether_they_match_the_data(synthetic, tmp_path, monkeypatch):
