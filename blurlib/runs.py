@@ -20,7 +20,7 @@ from blurlib import checkpoint
 from blurlib.baselines import METHODS
 from blurlib.data import Benchmark
 from blurlib.errors import BlurlibError
-from blurlib.evaluate import baseline_maps, evaluate_run, official_hifst, score_methods
+from blurlib.evaluate import evaluate_run, official_hifst, score_baselines
 from blurlib.paths import REPO, project_root
 from blurlib.profiles import Profile
 from blurlib.provenance import portable_text
@@ -227,6 +227,6 @@ def baseline_result(bench: Benchmark, test_split: str = "even", limit: int | Non
     if limit is not None and len(pairs) > limit:
         pairs = [pairs[int(i * len(pairs) / limit)] for i in range(limit)]
     out = local_runs() / f"{name}_{'synthetic' if bench.synthetic else 'cuhk'}_{len(pairs)}"
-    m = score_methods(pairs, {n: baseline_maps(n) for n in METHODS}, out, progress=progress)
+    m = score_baselines(bench, pairs, METHODS, out, agreement_images=min(50, len(pairs)), progress=progress)
     return RunResult(out, {}, m, f"computed now on {len(pairs)} images of {bench.description} "
                                  f"(runs={runs}; results in {out})", f"now: {_data_word(bench.description)}")

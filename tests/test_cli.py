@@ -178,7 +178,7 @@ def test_apps_commands_predict_on_the_device_and_precision_asked(tiny_run, tmp_p
     Image.fromarray(make_sample(1, 48, seed=0)[1]).save(tmp_path / "im.png")
     seen = []
     real = predict.predict_map
-    monkeypatch.setattr(predict, "predict_map", lambda *a, **k: seen.append((k["device"], k["precision"]))
+    monkeypatch.setattr("blurlib.cli.predict_map", lambda *a, **k: seen.append((k["device"], k["precision"]))
                         or real(*a, **k))
     ckpt = ["--checkpoint", str(tiny_run / "model.pt")]
     for command, extra in (("segment", ["-o", str(tmp_path / "s")]), ("degree", ["--json"]),
