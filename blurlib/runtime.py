@@ -1,7 +1,7 @@
 """Device and precision choice, shared by training, prediction, evaluation and the benchmark.
 
-:func:`pick_device` is the one place a device name is checked: an unknown name or a device this machine does not
-have is a one-line :class:`BlurlibError` naming the fix, never a traceback from deep inside torch.
+:func:`pick_device` is the one place a device name is checked: an unknown name or a device that is not present
+is a one-line :class:`BlurlibError` naming the fix, never a traceback from deep inside torch.
 
 Precision ``auto``: on CPU, bf16 autocast when the processor has native bf16 (AVX512-BF16 or AMX): a VGG16 training
 step is ~5x faster there; elsewhere fp32. On CUDA, bf16 autocast where the GPU computes bf16 natively (compute
