@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from blurlib import checkpoint, runtime
-from blurlib.apps import blur_degree, check_pair, check_png_scale, magnify, segment
+from blurlib.apps import MAGNIFY_SIGMA, blur_degree, check_pair, check_png_scale, magnify, segment
 from blurlib.baselines import METHODS
 from blurlib.bench import precision_accuracy, run_bench, runtime_table
 from blurlib.data import CATEGORIES, open_dataset
@@ -79,9 +79,8 @@ def _data_args(p: argparse.ArgumentParser) -> None:
 
 
 def _open(args, profile=None):
-    extra = {"synthetic_n": profile.synthetic_n, "synthetic_size": profile.synthetic_size} if profile else {}
     return open_dataset(args.source, args.root, allow_partial=args.allow_partial, download_missing=args.download,
-                        **extra)
+                        profile=profile)
 
 
 def cmd_data_info(args) -> int:
@@ -424,7 +423,8 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             ap.add_argument("-o", "--out", type=Path, required=True)
         if name == "magnify":
-            ap.add_argument("--sigma", type=_positive_float, default=4.0, help="Gaussian sigma in pixels")
+            ap.add_argument("--sigma", type=_positive_float, default=MAGNIFY_SIGMA,
+                            help="Gaussian sigma in pixels (default: %(default)s)")
         ap.set_defaults(func=func)
     return parser
 

@@ -26,6 +26,7 @@ from blurlib.data import SOURCES, Benchmark, open_dataset
 from blurlib.errors import BlurlibError
 from blurlib.paths import figures_dir, project_root
 from blurlib.runs import RUN_MODES, LoadedModel, RunResult, baseline_result, model_for, run_result, shipped_result
+from blurlib.runtime import pick_device
 
 QUICK_ENV = "BLURLIB_QUICK"
 QUICK_IMAGES = 8
@@ -151,12 +152,10 @@ def setup(profile: str = "auto", data_source: str = "auto", data_root: str | Non
         profiles.get(profile)  # an unknown profile is a clear error before any data are opened
     device = None if device in (None, "", "auto") else str(device)
     if device is not None:
-        from blurlib.runtime import pick_device
         pick_device(device)
     allow = parse_bool(allow_partial, "allow_partial")
     synthetic = profiles.get(profiles.SMOKE if profile == "auto" else profile)
-    bench = open_dataset(data_source, data_root, allow_partial=allow, synthetic_n=synthetic.synthetic_n,
-                         synthetic_size=synthetic.synthetic_size)
+    bench = open_dataset(data_source, data_root, allow_partial=allow, profile=synthetic)
     if profile == "auto":
         profile = profiles.SMOKE if bench.synthetic else profiles.COMMITTED
     prof = profiles.get(profile)

@@ -117,7 +117,8 @@ PR_FULL = "pr_full.csv"
 def write_pr_full_csv(path: Path, curve: FineCurve) -> None:
     """The full-range curve of :meth:`FineCurve.table` as CSV, one row per threshold where the curve moves."""
     table = curve.table()
-    moves = np.r_[True, (np.diff(table["recall"]) != 0) | (np.diff(table["precision"]) != 0)]
+    moves = np.r_[True, np.any([np.diff(table[k]) != 0 for k in
+                                ("recall", "precision", "recall_image_mean", "precision_image_mean")], axis=0)]
     with atomic_write(path, "w") as f:
         w = csv.writer(f)
         w.writerow(table)
@@ -125,19 +126,25 @@ def write_pr_full_csv(path: Path, curve: FineCurve) -> None:
             w.writerow([f"{v:.6g}" for v in row])
 
 
-def run_curve(run_dir: Path, name: str = "pr") -> tuple[np.ndarray, np.ndarray, bool]:
-    """(recall, precision, full) of a run's pooled curve: the full-range ``<name>_full.csv`` when the run has it
-    (``full`` True), else the 8-bit ``<name>.csv``, whose recall stops where the maps saturate at level 255."""
+def run_curve(run_dir: Path, name: str = "pr", per_image: bool = False) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(recall, precision, full) of a run's curve: the full-range ``<name>_full.csv`` when the run has it (``full``
+    True), else the 8-bit ``<name>.csv``, whose recall stops where the maps saturate at level 255.
+
+    ``per_image``: the per-image averaged curve (columns ``*_image_mean``) instead of the pooled one.
+    """
     full = Path(run_dir) / f"{name}_full.csv"
-    recall, precision = read_pr_csv(full if full.is_file() else Path(run_dir) / f"{name}.csv")
-    return recall, precision, full.is_file()
+    df = pd.read_csv(full if full.is_file() else Path(run_dir) / f"{name}.csv")
+    suffix = "_image_mean" if per_image else ""
+    if f"recall{suffix}" not in df:
+        raise BlurlibError(f"{full}: written before it held the per-image averaged curve; write it again "
+                           f"(scripts/pr_full.py {Path(run_dir).name}).")
+    return df[f"recall{suffix}"].to_numpy(), df[f"precision{suffix}"].to_numpy(), full.is_file()
 
 
 def full_range_curve(model, convention: str, pairs: Sequence[Pair], size: int | None, device: str | None = None,
                      progress: bool = False) -> FineCurve:
-    """The full-range pooled PR curve of ``model`` on ``pairs``: logit maps (input at ``size``², map at mask size)."""
-    from blurlib.predict import predict_map
-
+    """The full-range PR curves of ``model`` on ``pairs`` (pooled and per-image averaged, :class:`FineCurve`): logit
+    maps, input at ``size``², map at the mask's size."""
     curve = FineCurve()
     for p in tqdm(pairs, disable=not progress, desc="full-range PR", unit="img"):
         image, mask = p.load()
@@ -149,10 +156,6 @@ def write_run_pr_full(run_dir: Path, pairs: Sequence[Pair], weights: Path | None
                       device: str | None = None) -> Path:
     """Write ``run_dir``/pr_full.csv for a run with weights (``weights``, else its model.pt or model_fp16.pt), on the
     test images its metrics.json was scored on (the same names, in the same order; else a :class:`BlurlibError`)."""
-    import json
-
-    from blurlib import checkpoint
-
     run_dir = Path(run_dir)
     found = [weights] if weights else [run_dir / "model.pt", run_dir / "model_fp16.pt"]
     path = next((Path(w) for w in found if w and Path(w).is_file()), None)

@@ -199,14 +199,19 @@ def logit(prob: np.ndarray, eps: float = 1e-12) -> np.ndarray:
 
 @dataclass
 class FineCurve:
-    """The pooled PR curve (all pixels of all images concatenated) at :data:`LOGIT_THRESHOLDS`, from logit maps.
+    """The PR curve at :data:`LOGIT_THRESHOLDS`, from logit maps, under both protocols: pooled (all pixels of all
+    images concatenated) and per-image averaged (each image's precision and recall, averaged over the images, as
+    :func:`per_image_pr` does at the 256 levels).
 
-    Holds two histograms of ``len(LOGIT_THRESHOLDS)`` bins for all images together (bounded memory); a pixel is
-    predicted blurred at threshold t where its logit ≥ t (logits beyond ±64 count as ±64).
+    Holds two histograms of ``len(LOGIT_THRESHOLDS)`` bins for all images together and the running sums of the
+    per-image precision and recall (bounded memory); a pixel is predicted blurred at threshold t where its logit ≥ t
+    (logits beyond ±64 count as ±64).
     """
 
     pos_hist: np.ndarray = field(default_factory=lambda: np.zeros(len(LOGIT_THRESHOLDS), np.int64))
     neg_hist: np.ndarray = field(default_factory=lambda: np.zeros(len(LOGIT_THRESHOLDS), np.int64))
+    precision_sum: np.ndarray = field(default_factory=lambda: np.zeros(len(LOGIT_THRESHOLDS)))
+    recall_sum: np.ndarray = field(default_factory=lambda: np.zeros(len(LOGIT_THRESHOLDS)))
     n_images: int = 0
 
     def add(self, logit_map: np.ndarray, mask: np.ndarray, name: str = "map") -> None:
@@ -220,16 +225,31 @@ class FineCurve:
         # bin k holds logits in [t_k, t_{k+1}): "logit >= t_k" is then the reversed cumulative sum from bin k on
         k = np.clip(np.searchsorted(LOGIT_THRESHOLDS, z, side="right") - 1, 0, len(LOGIT_THRESHOLDS) - 1)
         mask = mask.astype(bool)
-        self.pos_hist += np.bincount(k[mask], minlength=len(LOGIT_THRESHOLDS))
-        self.neg_hist += np.bincount(k[~mask], minlength=len(LOGIT_THRESHOLDS))
+        pos = np.bincount(k[mask], minlength=len(LOGIT_THRESHOLDS))
+        neg = np.bincount(k[~mask], minlength=len(LOGIT_THRESHOLDS))
+        self.pos_hist += pos
+        self.neg_hist += neg
+        precision, recall = _pr_from_hist(pos, neg)
+        self.precision_sum += precision
+        self.recall_sum += recall
         self.n_images += 1
 
     def table(self) -> dict[str, np.ndarray]:
-        """``logit``, ``threshold`` (probability), ``precision``, ``recall``, ``f1``, one entry per threshold."""
-        tp = np.cumsum(self.pos_hist[::-1])[::-1].astype(np.float64)
-        fp = np.cumsum(self.neg_hist[::-1])[::-1].astype(np.float64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            precision = np.where(tp + fp > 0, tp / (tp + fp), 1.0)
-        recall = tp / max(tp[0], 1)
+        """``logit``, ``threshold`` (probability), pooled ``precision``, ``recall``, ``f1``, and the per-image
+        averages ``precision_image_mean``, ``recall_image_mean``; one entry per threshold."""
+        precision, recall = _pr_from_hist(self.pos_hist, self.neg_hist)
+        n = max(self.n_images, 1)
         return {"logit": LOGIT_THRESHOLDS, "threshold": 1 / (1 + np.exp(-LOGIT_THRESHOLDS)), "precision": precision,
-                "recall": recall, "f1": _f(precision, recall)}
+                "recall": recall, "f1": _f(precision, recall),
+                "precision_image_mean": self.precision_sum / n, "recall_image_mean": self.recall_sum / n}
+
+
+def _pr_from_hist(pos: np.ndarray, neg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Precision and recall at every threshold from per-bin counts of blurred (``pos``) and sharp (``neg``) pixels;
+    as :func:`per_image_pr`: no predicted positives -> precision 1, no positives -> recall 1."""
+    tp = np.cumsum(pos[::-1])[::-1].astype(np.float64)
+    fp = np.cumsum(neg[::-1])[::-1].astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(tp + fp > 0, tp / (tp + fp), 1.0)
+        recall = tp / tp[0] if tp[0] > 0 else np.ones_like(tp)
+    return precision, recall

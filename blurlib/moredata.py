@@ -16,8 +16,10 @@ import pandas as pd
 from blurlib import checkpoint, metrics
 from blurlib.data import Benchmark
 from blurlib.evaluate import count, model_maps
+from blurlib.io import write_json
 from blurlib.metrics import METRICS
 from blurlib.profiles import COMMITTED, Profile
+from blurlib.provenance import provenance
 from blurlib.runs import RUNS, committed_run, profile_name, retrain_command, run_result
 
 COMMITTED_TRIALS = 5
@@ -47,9 +49,6 @@ experiment renders after that run's weights left the repository (only the defaul
 def store_reference(bench: Benchmark, run_dir, weights, trials: int = COMMITTED_TRIALS, progress: bool = False) -> dict:
     """Score the D_o-only model ``weights`` on each trial's ``moredata-test-K`` of ``bench`` and write
     ``run_dir/moredata_reference.json`` (per trial: test image names and paper-protocol scores, with provenance)."""
-    from blurlib.io import write_json
-    from blurlib.provenance import provenance
-
     model, ckpt = checkpoint.load_model(weights, expect="V")
     predict = model_maps(model, ckpt["convention"], ckpt["meta"]["profile"]["size"])
     out = {"trials": {}, "data": bench.description, "provenance": provenance()}

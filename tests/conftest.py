@@ -3,6 +3,7 @@ marked ``gpu`` are skipped without a CUDA GPU."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import importlib.util
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+import blurlib.train as train_module
 from blurlib.data import make_synthetic, scan
 from blurlib.data.source import default_root
 from blurlib.paths import DATA_ENV
@@ -132,3 +134,24 @@ def huge_png(tmp_path) -> Path:
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 16))
                      + chunk(b"IEND", b""))
     return path
+
+
+@pytest.fixture
+def interrupt_training(monkeypatch):
+    """``with interrupt_training(at):`` — training inside the block is stopped by a KeyboardInterrupt (as by SIGINT)
+    when it reaches iteration ``at``; the block expects that interrupt, and training is restored after it."""
+    real = train_module.batch_indices
+
+    @contextlib.contextmanager
+    def at_iteration(at: int):
+        def die(n, batch, seed, it):
+            if it == at:
+                raise KeyboardInterrupt
+            return real(n, batch, seed, it)
+        monkeypatch.setattr(train_module, "batch_indices", die)
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                yield
+        finally:
+            monkeypatch.setattr(train_module, "batch_indices", real)
+    return at_iteration

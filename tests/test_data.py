@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from blurlib.data import (Archive, BlurlibError, download, find_root, make_synthetic, normalize, denormalize,
+from blurlib import profiles
+from blurlib.data import (Archive, BlurlibError, download, find_root, normalize, denormalize,
                           open_dataset, read_mask, resize_pair, scan)
 from blurlib.data.synthetic import disk_psf, line_psf, make_sample
 
@@ -64,6 +65,20 @@ def test_open_dataset_falls_back_to_synthetic(tmp_path, monkeypatch):
         open_dataset("cuhk")
     with pytest.raises(BlurlibError, match="unknown data source"):
         open_dataset("imagenet")
+
+
+def test_open_dataset_root_is_where_the_sources_data_are(tmp_path, monkeypatch):
+    monkeypatch.setenv("BLURLIB_HOME", str(tmp_path))
+    monkeypatch.delenv("BLURLIB_DATA", raising=False)
+    with pytest.raises(BlurlibError, match="is not a CUHK dataset root"):
+        open_dataset("auto", tmp_path / "elsewhere")  # a given root is never dropped for the synthetic set
+    assert not (tmp_path / "elsewhere").exists()
+    smoke = profiles.get(profiles.SMOKE)
+    bench = open_dataset("synthetic", profile=smoke)  # the profile sizes the synthetic set
+    assert len(bench.pairs) == smoke.synthetic_n
+    assert bench.pairs[0].load()[0].shape[:2] == (smoke.synthetic_size, smoke.synthetic_size)
+    made = open_dataset("synthetic", tmp_path / "mine", synthetic_n=2, synthetic_size=32)
+    assert made.root == tmp_path / "mine" and len(made.pairs) == 2
 
 
 # -- splits and categories ------------------------------------------------------------------------------------------
@@ -129,23 +144,25 @@ def test_mask_size_mismatch_is_named(synthetic_root, tmp_path):
         pair.load()
 
 
-def test_truncated_jpeg_is_named(synthetic_root, tmp_path):
-    root = _copy(synthetic_root, tmp_path / "d")
-    src = root / "image" / "out_of_focus0001.png"
-    jpg = root / "image" / "out_of_focus0001.jpg"
-    Image.open(src).save(jpg, quality=90)
-    src.unlink()
+def _truncated_jpeg(png: Path) -> str:
+    jpg = png.with_suffix(".jpg")
+    Image.open(png).save(jpg, quality=90)
+    png.unlink()
     jpg.write_bytes(jpg.read_bytes()[:300])
-    pair = next(p for p in scan(root, synthetic=True).pairs if p.name == "out_of_focus0001")
-    with pytest.raises(BlurlibError, match="out_of_focus0001.jpg: truncated or corrupt"):
-        pair.load()
+    return "out_of_focus0001.jpg: truncated or corrupt"
 
 
-def test_non_image_file_is_named(synthetic_root, tmp_path):
+def _text_file(png: Path) -> str:
+    png.write_text("not an image")
+    return "out_of_focus0001.png: not a readable image"
+
+
+@pytest.mark.parametrize("damage", [_truncated_jpeg, _text_file], ids=["truncated-jpeg", "text-file"])
+def test_an_unreadable_image_is_named(synthetic_root, tmp_path, damage):
     root = _copy(synthetic_root, tmp_path / "d")
-    (root / "image" / "out_of_focus0001.png").write_text("not an image")
+    message = damage(root / "image" / "out_of_focus0001.png")
     pair = next(p for p in scan(root, synthetic=True).pairs if p.name == "out_of_focus0001")
-    with pytest.raises(BlurlibError, match="out_of_focus0001.png: not a readable image"):
+    with pytest.raises(BlurlibError, match=message):
         pair.load()
 
 

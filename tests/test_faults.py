@@ -80,23 +80,18 @@ def test_train_without_resume_into_a_finished_run_is_refused(synthetic, tmp_path
     assert (run / "log.jsonl").exists()
 
 
-def _interrupted(synthetic, run, monkeypatch, at=4, **kw):
-    """Train TINY into ``run``, interrupted at iteration ``at`` (the checkpoint of iteration 3 is kept)."""
-    real = train_module.batch_indices
-
-    def die(n, batch, seed, it):
-        if it == at:
-            raise KeyboardInterrupt
-        return real(n, batch, seed, it)
-    monkeypatch.setattr(train_module, "batch_indices", die)
-    with pytest.raises(KeyboardInterrupt):
-        train(synthetic, run, model_name="I", profile=TINY, progress=False, **kw)
-    monkeypatch.setattr(train_module, "batch_indices", real)
+@pytest.fixture
+def interrupted(synthetic, interrupt_training):
+    """Train TINY into a run folder, interrupted at iteration ``at`` (the checkpoint of iteration 3 is kept)."""
+    def run_into(run, at=4, **kw):
+        with interrupt_training(at):
+            train(synthetic, run, model_name="I", profile=TINY, progress=False, **kw)
+    return run_into
 
 
-def test_resume_with_other_settings_is_refused_naming_them(synthetic, tmp_path, monkeypatch):
+def test_resume_with_other_settings_is_refused_naming_them(synthetic, tmp_path, interrupted):
     run = tmp_path / "run"
-    _interrupted(synthetic, run, monkeypatch, precision="fp32")
+    interrupted(run, precision="fp32")
     ckpt_before = digest(run)
     for kw, words in ((dict(seed=1), "seed 0, you asked 1"),
                       (dict(split="test"), "split train, you asked test"),
@@ -117,9 +112,9 @@ def test_resume_with_other_settings_is_refused_naming_them(synthetic, tmp_path, 
               device="cpu")
 
 
-def test_a_resumed_run_records_each_segment(synthetic, tmp_path, monkeypatch):
+def test_a_resumed_run_records_each_segment(synthetic, tmp_path, interrupted):
     run = tmp_path / "run"
-    _interrupted(synthetic, run, monkeypatch, precision="fp32")
+    interrupted(run, precision="fp32")
     train(synthetic, run, model_name="I", profile=TINY, progress=False, precision="fp32", resume=True)
     info = json.loads((run / "run.json").read_text())
     segments = info["segments"]
@@ -426,8 +421,8 @@ def test_training_on_an_empty_split_is_a_clear_error(synthetic, tmp_path):
 
 # --- unclear ------------------------------------------------------------------------------------------------------
 
-def test_a_resume_with_another_iteration_count_says_so(synthetic, tmp_path, monkeypatch):
-    _interrupted(synthetic, tmp_path / "run", monkeypatch, precision="fp32")
+def test_a_resume_with_another_iteration_count_says_so(synthetic, tmp_path, interrupted):
+    interrupted(tmp_path / "run", precision="fp32")
     with pytest.raises(BlurlibError) as e:
         train(synthetic, tmp_path / "run", model_name="I", profile=TINY.replace(iterations=10), progress=False,
               precision="fp32", resume=True)

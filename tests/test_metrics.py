@@ -148,6 +148,32 @@ def test_full_range_curve_resolves_maps_saturated_in_8_bits():
     assert np.all(np.diff(t["recall"]) <= 0)  # recall falls as the threshold rises
 
 
+def test_full_range_curve_averages_each_images_curve_for_the_per_image_protocol():
+    """The per-image columns are the mean of each image's own curve; a small, fully blurred image weighs as much as
+    a large half-blurred one (unlike the pooled columns)."""
+    from blurlib.metrics import FineCurve
+
+    rng = np.random.default_rng(1)
+    half = np.zeros((40, 50), bool)
+    half[:, :25] = True
+    full = np.ones((10, 10), bool)
+    maps = [(np.where(half, rng.uniform(-1, 20, half.shape), rng.uniform(-20, 2, half.shape)), half),
+            (rng.uniform(-3, 3, full.shape), full)]
+    alone = []
+    both = FineCurve()
+    for z, m in maps:
+        one = FineCurve()
+        one.add(z, m)
+        alone.append(one.table())
+        both.add(z, m)
+    t = both.table()
+    for col in ("precision", "recall"):
+        assert np.allclose(t[f"{col}_image_mean"], (alone[0][col] + alone[1][col]) / 2)
+        assert np.allclose(alone[0][f"{col}_image_mean"], alone[0][col])  # one image: both protocols agree
+    assert not np.allclose(t["recall"], t["recall_image_mean"])  # two images of different sizes: they differ
+    assert t["recall_image_mean"].max() == 1.0 and t["recall_image_mean"].min() <= 0.05
+
+
 def test_run_full_range_curve_is_written_beside_pr_csv(synthetic, tmp_path):
     import pandas as pd
 
@@ -161,6 +187,7 @@ def test_run_full_range_curve_is_written_beside_pr_csv(synthetic, tmp_path):
     evaluate_run(run, synthetic.select("test"), progress=False)
     curve = pd.read_csv(run / PR_FULL)
     assert curve["recall"].iloc[0] == 1.0 and curve["recall"].min() <= 0.05
+    assert curve["recall_image_mean"].iloc[0] == 1.0 and curve["recall_image_mean"].min() <= 0.05
     assert np.all(np.diff(curve["logit"]) > 0)
     (run / PR_FULL).unlink()
     assert write_run_pr_full(run, synthetic.select("all"), progress=False) == run / PR_FULL

@@ -77,21 +77,11 @@ def uninterrupted(synthetic, tmp_path_factory):
 
 
 @pytest.mark.parametrize("killed_at", range(TINY.iterations))  # every iteration, so any random kill is covered
-def test_kill_at_any_iteration_then_resume_is_bitwise_identical(synthetic, tmp_path, monkeypatch, uninterrupted,
-                                                                 killed_at):
+def test_kill_at_any_iteration_then_resume_is_bitwise_identical(synthetic, tmp_path, interrupt_training,
+                                                                 uninterrupted, killed_at):
     """Killed while computing iteration ``killed_at`` (between checkpoints or not), resumed with --resume."""
-    import blurlib.train as t
-
-    real = t.batch_indices
-
-    def die_at(n, batch, seed, it):
-        if it == killed_at:
-            raise KeyboardInterrupt
-        return real(n, batch, seed, it)
-    monkeypatch.setattr(t, "batch_indices", die_at)
-    with pytest.raises(KeyboardInterrupt):
+    with interrupt_training(killed_at):
         train(synthetic, tmp_path, model_name="I", profile=TINY, progress=False, precision="fp32")
-    monkeypatch.setattr(t, "batch_indices", real)
     saved = killed_at // TINY.checkpoint_every * TINY.checkpoint_every  # the last checkpoint before the kill
     ckpt = tmp_path / "checkpoint.pt"
     assert (checkpoint.read(ckpt)["iteration"] == saved) if saved else not ckpt.exists()

@@ -22,19 +22,32 @@ SOURCES = ("auto", "cuhk", "synthetic")
 
 
 def open_dataset(source: str = "auto", root: str | os.PathLike | None = None, *, allow_partial: bool = False,
-                 download_missing: bool = False, synthetic_n: int = 24, synthetic_size: int = 128,
+                 download_missing: bool = False, profile=None, synthetic_n: int = 24, synthetic_size: int = 128,
                  seed: int = 0) -> Benchmark:
     """Find, check and scan the data named by ``source`` (see :data:`SOURCES`).
 
     Args:
-        root: an explicit CUHK root (for ``cuhk``/``auto``) or where to write the synthetic set.
+        root: the folder holding the source's ``image/`` and ``gt/``. For ``cuhk`` and ``auto``, a CUHK copy
+            (default ``$BLURLIB_DATA``, then ``data/CUHK``; a given root that is not one is an error, never a
+            fall-back to the synthetic set). For ``synthetic``, the synthetic set's folder, made there if absent
+            (default ``data/synthetic/n<N>-s<SIZE>-seed<SEED>``).
         allow_partial: accept a CUHK copy with images missing (reported in ``Benchmark.missing``).
         download_missing: for ``cuhk`` and ``auto``, download the official archives into ``root`` (default
             ``data/CUHK``) when no dataset is found there; never falls back to the synthetic set.
-        synthetic_n, synthetic_size, seed: the synthetic set's size, image side and seed.
+        profile: a training profile (:func:`blurlib.profiles.get`); when given, its ``synthetic_n`` and
+            ``synthetic_size`` size the synthetic set (what the command line and the notebooks use).
+        synthetic_n, synthetic_size, seed: the synthetic set's size, image side and seed (without ``profile``).
+
+    Example:
+        >>> import tempfile
+        >>> bench = open_dataset("synthetic", tempfile.mkdtemp(), synthetic_n=4, synthetic_size=32)
+        >>> len(bench.pairs), bench.synthetic
+        (4, True)
     """
     if source not in SOURCES:
         raise BlurlibError(f"unknown data source {source!r}: use one of {', '.join(SOURCES)}.")
+    if profile is not None:
+        synthetic_n, synthetic_size = profile.synthetic_n, profile.synthetic_size
     if source in ("auto", "cuhk"):
         if download_missing and root is not None and not (Path(root).expanduser() / "gt").is_dir():
             found = None  # --root X --download: X is where the download goes
@@ -46,10 +59,8 @@ def open_dataset(source: str = "auto", root: str | os.PathLike | None = None, *,
             found = download(Path(root).expanduser() if root is not None else None)
         if found is not None:
             return scan(found, allow_partial=allow_partial)
-        root = None
-    folder = project_root() / "data" / "synthetic" / f"n{synthetic_n}-s{synthetic_size}-seed{seed}"
-    if root is not None:
-        folder = Path(root)
+    folder = Path(root).expanduser() if root is not None else (
+        project_root() / "data" / "synthetic" / f"n{synthetic_n}-s{synthetic_size}-seed{seed}")
     return scan(make_synthetic(folder, synthetic_n, synthetic_size, seed), synthetic=True)
 
 
