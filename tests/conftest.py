@@ -97,6 +97,11 @@ def run_notebooks():
     return _load_script("run_notebooks")
 
 
+@pytest.fixture
+def reproducibility():
+    return _load_script("reproducibility")
+
+
 @pytest.fixture(scope="session")
 def synthetic_root(tmp_path_factory) -> Path:
     return make_synthetic(tmp_path_factory.mktemp("synthetic"), n=12, size=64, seed=0)
