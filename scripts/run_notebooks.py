@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                     help="papermill parameter for every notebook, e.g. -p profile smoke")
     ap.add_argument("--only", nargs="*", help="notebook name prefixes to run (default: all)")
-    ap.add_argument("--cell-timeout", type=int, default=1800, help="seconds per cell before it is stopped")
+    ap.add_argument("--cell-timeout", type=int, default=1800,
+                    help="seconds per cell before it is stopped; 0: no limit (cells that train runs, -p runs train)")
     ap.add_argument("--out", type=Path, default=REPO / "build" / "notebooks")
     args = ap.parse_args(argv)
 
@@ -79,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             mine = {k: v for k, v in params.items() if k in declared[nb]}  # a notebook gets the parameters it declares
             pm.execute_notebook(nb, args.out / nb.name, parameters=mine, cwd=str(REPO), progress_bar=False,
-                                execution_timeout=args.cell_timeout, kernel_name="python3")
+                                execution_timeout=args.cell_timeout or None, kernel_name="python3")
             strip_paths(args.out / nb.name)
         except pm.PapermillExecutionError as e:
             print(f"\nnotebook {nb.relative_to(REPO)} failed in cell {e.exec_count}: {e.ename}: {e.evalue}\n"

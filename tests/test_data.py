@@ -79,6 +79,10 @@ def test_open_dataset_root_is_where_the_sources_data_are(tmp_path, monkeypatch):
     assert bench.pairs[0].load()[0].shape[:2] == (smoke.synthetic_size, smoke.synthetic_size)
     made = open_dataset("synthetic", tmp_path / "mine", synthetic_n=2, synthetic_size=32)
     assert made.root == tmp_path / "mine" and len(made.pairs) == 2
+    paper = profiles.get("paper")  # a profile meant for the benchmark never falls back to the synthetic set unasked
+    with pytest.raises(BlurlibError, match="Profile paper trains on the benchmark.*--source synthetic"):
+        open_dataset("auto", profile=paper)
+    assert open_dataset("synthetic", profile=paper).synthetic
 
 
 # -- splits and categories ------------------------------------------------------------------------------------------

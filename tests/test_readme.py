@@ -98,3 +98,16 @@ def test_the_check_finds_a_changed_number(tmp_path):
 @pytest.mark.parametrize("text", ["no table here", "| a | b |\n|---|---|\n| x | 0.1 |\n"])
 def test_tables_without_a_cited_csv_are_not_checked(text):
     assert readme_tables(text) == []
+
+
+def test_readme_states_the_measured_run_to_run_reproducibility():
+    """README's reproducibility paragraph names every re-run of runs/reproducibility.json and its largest difference."""
+    import json
+
+    report = json.loads((REPO / "runs" / "reproducibility.json").read_text())
+    text = " ".join(README.read_text().split())
+    paragraph = text[text.index("**Run-to-run reproducibility.**"):]
+    paragraph = paragraph[:paragraph.index("reproducibility.py")]
+    assert f"largest difference over every score: {report['max_abs_delta']:.4f}" in paragraph
+    named = set(re.findall(r"\b[IV]+_(?:odd|even)\b", paragraph))
+    assert named == set(report["runs"]), f"README names {sorted(named)}, the report holds {sorted(report['runs'])}"

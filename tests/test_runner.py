@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 
-
 def test_unknown_parameter_is_refused_before_running(run_notebooks, tmp_path, capsys):
     runner = run_notebooks
     assert runner.main(["-p", "profil", "smoke", "--out", str(tmp_path)]) == 2
@@ -37,3 +36,17 @@ def test_executed_notebooks_keep_no_paths_of_the_machine(run_notebooks, tmp_path
     assert "/home/someone" not in path.read_text() and kept.cells[0].source == "1 + 1"
     run_notebooks.strip_paths(path)  # a notebook without them is left as it is
     assert nbformat.read(path, as_version=4) == kept
+
+
+def test_cell_timeout_zero_lifts_the_limit_for_cells_that_train(run_notebooks, tmp_path, monkeypatch):
+    import shutil
+
+    seen = []
+
+    def execute(src, out, *, execution_timeout, **kw):  # papermill stand-in: records the limit, copies the notebook
+        seen.append(execution_timeout)
+        shutil.copy(src, out)
+    monkeypatch.setattr(run_notebooks.pm, "execute_notebook", execute)
+    assert run_notebooks.main(["--only", "00", "--out", str(tmp_path)]) == 0
+    assert run_notebooks.main(["--only", "00", "--cell-timeout", "0", "--out", str(tmp_path)]) == 0
+    assert seen == [1800, None]

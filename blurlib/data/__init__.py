@@ -16,6 +16,7 @@ from blurlib.data.source import ENV_VAR, OFFICIAL_ARCHIVES, Archive, download, f
 from blurlib.data.synthetic import make_synthetic
 from blurlib.errors import BlurlibError
 from blurlib.paths import project_root
+from blurlib.profiles import SMOKE
 
 SOURCES = ("auto", "cuhk", "synthetic")
 """``auto``: CUHK where found, else the synthetic set; ``cuhk``: CUHK or a clear error; ``synthetic``."""
@@ -35,7 +36,9 @@ def open_dataset(source: str = "auto", root: str | os.PathLike | None = None, *,
         download_missing: for ``cuhk`` and ``auto``, download the official archives into ``root`` (default
             ``data/CUHK``) when no dataset is found there; never falls back to the synthetic set.
         profile: a training profile (:func:`blurlib.profiles.get`); when given, its ``synthetic_n`` and
-            ``synthetic_size`` size the synthetic set (what the command line and the notebooks use).
+            ``synthetic_size`` size the synthetic set (what the command line and the notebooks use), and ``auto``
+            falls back to the synthetic set only for the ``smoke`` profile: any other profile is meant for the
+            benchmark, and finding none is an error (ask for ``synthetic`` explicitly to train on it).
         synthetic_n, synthetic_size, seed: the synthetic set's size, image side and seed (without ``profile``).
 
     Example:
@@ -59,6 +62,9 @@ def open_dataset(source: str = "auto", root: str | os.PathLike | None = None, *,
             found = download(Path(root).expanduser() if root is not None else None)
         if found is not None:
             return scan(found, allow_partial=allow_partial)
+        if profile is not None and profile.name != SMOKE:
+            raise BlurlibError(f"{missing_dataset_message()} Profile {profile.name} trains on the benchmark; to "
+                               "run it on the synthetic set instead, ask for that source (--source synthetic).")
     folder = Path(root).expanduser() if root is not None else (
         project_root() / "data" / "synthetic" / f"n{synthetic_n}-s{synthetic_size}-seed{seed}")
     return scan(make_synthetic(folder, synthetic_n, synthetic_size, seed), synthetic=True)
