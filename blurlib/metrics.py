@@ -161,7 +161,8 @@ def looks_swapped(best_f: float, floor: float) -> bool:
     (:func:`all_blurred_f1`, within :data:`SWAP_MARGIN`) while that floor is low (below :data:`SWAP_LOW_FLOOR`).
 
     The map then ranks no blurred pixel above a sharp one on an image where most pixels are sharp: it calls the
-    labelled-sharp region blurred and the rest sharp. Check such images by eye before calling them failures.
+    labelled-sharp region blurred and the rest sharp. Either the mask is swapped or the map fails completely (on
+    CUHK, a blurred subject in front of a sharp background does this): a candidate to look at by eye, not a verdict.
 
     >>> looks_swapped(0.23, 0.23), looks_swapped(0.23, 0.70), looks_swapped(0.45, 0.23)
     (True, False, False)

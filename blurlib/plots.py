@@ -217,13 +217,14 @@ def ods_point(recall: np.ndarray, precision: np.ndarray) -> tuple[float, float, 
 
 
 def pr_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str = "", bold: Sequence[str] = (),
-              dotted: Sequence[str] = (), ylim: tuple[float, float] = (0.5, 1.0)):
+              dotted: Sequence[str] = (), ylim: tuple[float, float] = (0.5, 1.0), point: str = "ODS"):
     """Precision-recall curves, ``{label: (recall, precision)}``, the paper's Figs. 4, 6 and 9.
 
-    Each curve gets its own colour and line style (so overlapping curves stay visible) and a dot at its ODS point;
-    the legend, right of the axes (never over the data), reads "label (ODS 0.xxx)" with ODS the best F1 on that
-    curve. ``bold``: labels drawn thicker (the method of the figure); ``dotted``: labels drawn thin and dotted
-    (published curves, not computed here). The protocol and provenance belong in ``title`` / the notebook, once.
+    Each curve gets its own colour and line style and a dot at its best F1 point; the legend, right of the axes (never
+    over the data), reads "label (ODS 0.xxx)" with ODS the best F1 on that curve (``point`` names it otherwise, e.g.
+    "best F" for per-image averaged curves). ``bold``: labels drawn thicker (the method of the figure), beneath the
+    others so that a curve lying on a bold one stays visible; ``dotted``: labels drawn thin and dotted (published
+    curves, not computed here). The protocol and provenance belong in ``title`` / the notebook, once.
     """
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(6.6, 3.8))
@@ -231,15 +232,16 @@ def pr_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str = "",
             r, p, f = ods_point(np.asarray(recall), np.asarray(precision))
             color = f"C{i % 10}"
             ls, lw = (":", 1.0) if label in dotted else (LINESTYLES[i % len(LINESTYLES)], 2.2 if label in bold else 1.3)
-            ax.plot(recall, precision, color=color, ls=ls, lw=lw, label=f"{label} (ODS {f:.3f})")
-            ax.plot([r], [p], "o", color=color, ms=4.5, mec="black", mew=0.5)
+            ax.plot(recall, precision, color=color, ls=ls, lw=lw, label=f"{label} ({point} {f:.3f})",
+                    zorder=2 if label in bold else 3)
+            ax.plot([r], [p], "o", color=color, ms=4.5, mec="black", mew=0.5, zorder=4)
         ax.set_xlabel("recall")
         ax.set_ylabel("precision")
         ax.set_xlim(0, 1)
         ax.set_ylim(*ylim)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False,
-                  title="dot = ODS point", title_fontsize=7)
+                  title=f"dot = {point} point", title_fontsize=7)
         if title:
             ax.set_title(title, fontsize=8)
         fig.tight_layout()
