@@ -159,15 +159,16 @@ def _candidates(image: np.ndarray, mask: np.ndarray, size: int, stride: int) -> 
 LABELS = ("flat, sharp", "flat, blurred", "structured, sharp", "structured, blurred")
 
 
-def pick_patches(pairs: Sequence[Pair], size: int = PATCH, stride: int = 16) -> list[dict]:
+def pick_patches(pairs: Sequence[Pair], size: int = PATCH, stride: int = 16, min_size: int = 8) -> list[dict]:
     """Four ``size``² patches of ONE image, like Fig. 1: flat and structured, in its sharp and its blurred region.
 
     Windows on a ``stride`` grid lying wholly in the sharp (mask 0) or wholly in the blurred (mask 1) region are
     candidates; "flat" = the lowest, "structured" = the highest grey standard deviation among them (flat windows
     must not be saturated: mean grey in [0.1, 0.9]). The image is the one of ``pairs`` that holds all four kinds
     where the least structured of its two structured windows is furthest (in grey standard deviation) from the more
-    structured of its two flat ones (the clearest Fig. 1). Returns dicts
-    with ``label``, ``name``, ``yx`` (top-left corner), ``size``, ``std``, ``rgb`` (size, size, 3) and ``grey``.
+    structured of its two flat ones (the clearest Fig. 1). Where no image holds all four at ``size`` (small images,
+    such as the synthetic set's), the side is halved, down to ``min_size``; an empty list when none is found. Returns
+    dicts with ``label``, ``name``, ``yx`` (top-left corner), ``size``, ``std``, ``rgb`` (size, size, 3) and ``grey``.
     """
     best = None
     for p in pairs:
@@ -180,7 +181,8 @@ def pick_patches(pairs: Sequence[Pair], size: int = PATCH, stride: int = 16) -> 
         if best is None or score > best[0]:
             best = (score, p, c)
     if best is None:
-        return []
+        half = size // 2
+        return pick_patches(pairs, half, max(1, min(stride, half // 2)), min_size) if half >= min_size else []
     _, p, c = best
     image = p.load()[0]
     g = grey(image)

@@ -48,6 +48,14 @@ def test_pick_patches_finds_four_labelled_patches(synthetic):
     assert picked[2]["grey"].std() > picked[0]["grey"].std()
 
 
+def test_pick_patches_halves_the_side_until_one_image_holds_all_four(synthetic):
+    """On small images (the synthetic set a fresh clone's notebooks run on) 64 px windows rarely fit inside a region."""
+    picked = pick_patches(synthetic.pairs)  # 64 px asked, on 64 px images
+    assert len(picked) == 4 and picked[0]["size"] < 64 and len({p["name"] for p in picked}) == 1
+    assert all(p["rgb"].shape[:2] == (picked[0]["size"],) * 2 for p in picked)
+    assert pick_patches(synthetic.pairs, size=64, min_size=64) == []  # nothing at 64 px, and no halving allowed
+
+
 def test_four_patches_come_from_one_image_and_groups_are_thirds_of_the_pure_patches(synthetic):
     picked = pick_patches(synthetic.pairs, size=24, stride=8)
     assert len({p["name"] for p in picked}) == 1  # Fig. 1: one image, four patches
