@@ -50,3 +50,18 @@ def test_cell_timeout_zero_lifts_the_limit_for_cells_that_train(run_notebooks, t
     assert run_notebooks.main(["--only", "00", "--out", str(tmp_path)]) == 0
     assert run_notebooks.main(["--only", "00", "--cell-timeout", "0", "--out", str(tmp_path)]) == 0
     assert seen == [1800, None]
+
+
+def test_every_notebook_runs_on_the_synthetic_set_as_on_a_fresh_clone(run_notebooks, tmp_path, monkeypatch):
+    """`make` on a machine without the benchmark: every notebook on the embedded synthetic set, outputs under build/."""
+    import nbformat
+
+    monkeypatch.delenv("BLURLIB_DATA", raising=False)
+    monkeypatch.delenv("BLURLIB_FIGURES", raising=False)  # where the notebooks put figures is what is tested here
+    monkeypatch.setenv("BLURLIB_HOME", str(tmp_path))  # data/synthetic, build/runs and build/figures land there
+    monkeypatch.setenv("BLURLIB_QUICK", "1")
+    assert run_notebooks.main(["-p", "data_source", "synthetic", "--out", str(tmp_path / "nb")]) == 0
+    executed = nbformat.read(tmp_path / "nb" / "01_feature_statistics.ipynb", as_version=4)
+    text = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
+    assert "synthetic" in text and "figures and tables: build/figures" in text
+    assert (tmp_path / "build" / "figures" / "fig01_challenge_patches.png").is_file()
