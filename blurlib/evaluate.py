@@ -13,7 +13,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from blurlib import checkpoint, metrics, runtime
-from blurlib.apps import iou, segment
+from blurlib.apps import GUIDED_EPS, GUIDED_RADIUS, guided_refine, iou, segment
 from blurlib.baselines import METHODS
 from blurlib.baselines import get as get_baseline
 from blurlib.data import Benchmark, Pair, scan
@@ -25,6 +25,9 @@ from blurlib.metrics import Counts, FineCurve, pr_table
 from blurlib.predict import predict_map, to_png
 from blurlib.provenance import provenance
 
+GUIDED_SUFFIX = "_guided"
+"""A run's maps folder: ``<name>.png`` is the model's map, ``<name>_guided.png`` the same map refined by
+:func:`blurlib.apps.guided_refine`."""
 HIFST_DIR = ("baselines", "hifst")
 """Where a dataset root keeps the official HiFST maps (``<name>_HiFSTBlurMap.png``, 255 = sharp), if anywhere."""
 
@@ -199,6 +202,11 @@ def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = Non
     """Score the model of ``run_dir`` on ``pairs`` with both protocols; write metrics.json, pr.csv, a few maps and
     (``full_range``) pr_full.csv, the pooled curve over the whole recall range (a second pass, on logits).
 
+    metrics.json: ``ours`` (the model's maps), ``guided`` (the same maps refined with the image's edges by
+    :func:`blurlib.apps.guided_refine`, a training-free baseline; its settings under ``guided_settings``) and,
+    with ``hifst``, ``hifst_official``; each under both protocols (:func:`blurlib.metrics.summarize`). The maps
+    folder holds ``<name>.png`` and ``<name>_guided.png`` for ``n_maps`` test images.
+
     ``size``: test input side (default: the run's training size). ``hifst``: a folder of official HiFST maps
     (``<name>_HiFSTBlurMap.png``, 255 = sharp) scored on exactly the same images for a fair side-by-side row.
     ``device``, ``precision``: where and how the model runs (:mod:`blurlib.runtime`); metrics.json records both
@@ -209,13 +217,17 @@ def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = Non
     model, ckpt = checkpoint.load_model(weights or run_dir / "model.pt")
     size = size or ckpt["meta"]["profile"]["size"]
     dev, prec = runtime.select(device, precision)
-    predict = model_maps(model, ckpt["convention"], size, prec, dev)
     shown = {p.name for p in pairs[:: max(1, len(pairs) // n_maps)][:n_maps]}
+    guided = Counts()
 
     def map_of(p: Pair) -> np.ndarray:
-        m = predict(p)
+        image = p.load()[0]
+        m = predict_map(model, image, size=size, convention=ckpt["convention"], precision=prec, device=dev)
+        g = guided_refine(image, m)
+        guided.add(g, read_mask(p.mask), p.name)
         if p.name in shown:
             write_png(run_dir / "maps" / f"{p.name}.png", to_png(m))
+            write_png(run_dir / "maps" / f"{p.name}{GUIDED_SUFFIX}.png", to_png(g))
         return m
 
     c = count(pairs, map_of, progress=progress)
@@ -224,6 +236,8 @@ def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = Non
     result = {"test_images": len(c), "test_size": size, "device": runtime.describe(dev), "precision": prec,
               "names": c.names,
               "ours": {proto: metrics.summarize(c, proto) for proto in metrics.PROTOCOLS},
+              "guided": {proto: metrics.summarize(guided, proto) for proto in metrics.PROTOCOLS},
+              "guided_settings": {"radius": GUIDED_RADIUS, "eps": GUIDED_EPS},
               "best_f_per_image": metrics.best_f_per_image(c)}
     if hasattr(model, "fusion_weights"):
         result["fusion_weights"] = model.fusion_weights

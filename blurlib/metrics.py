@@ -18,9 +18,20 @@ Protocols (see :func:`summarize`):
 - ``pooled`` — one PR curve over all test pixels concatenated (how the paper says it draws its figures):
   ODS = its best F1, AP = area under it (step rule, ``sum (R_k − R_{k+1}) P_k``), OIS as above.
 
-Both report MAE (mean absolute error per image, averaged over images) and Fβ with β² = 0.3: ``fbeta_max``
-(best pooled Fβ over thresholds) and ``fbeta_adaptive`` (each image thresholded at twice its mean, averaged),
-as later defocus-detection papers do.
+Both also report the measures of the later defocus-detection (and salient-object) literature, all computed on the
+8-bit levels, as those papers' evaluation code does (:func:`detection_measures`):
+
+- ``mae`` — mean absolute error between map and mask per image, averaged over images;
+- Fβ with β² = 0.3 (:data:`BETA2`). Over the **per-image averaged** curve (each image's Fβ at each of the 256
+  thresholds, averaged over images): ``fbeta_max_image`` (its maximum) and ``fbeta_mean_image`` (its mean over the
+  thresholds); ``fbeta_adaptive``: each image thresholded at twice its mean level, averaged. ``fbeta_max`` is the best
+  Fβ of the **pooled** curve (all pixels concatenated), kept under its own name;
+- E-measure (enhanced alignment, Fan et al., IJCAI 2018) from the same counts: ``emeasure_max``, ``emeasure_mean``
+  (over the per-image averaged curve) and ``emeasure_adaptive``;
+- ``smeasure`` — S-measure (structure, Fan et al., ICCV 2017), α = 0.5, per image, averaged.
+
+``pysodmetrics`` (the reference implementation of these measures) gives the same numbers on maps of exact 8-bit
+levels; the tests check it.
 """
 
 from __future__ import annotations
@@ -33,6 +44,10 @@ from blurlib.errors import BlurlibError
 
 LEVELS = 256
 BETA2 = 0.3
+"""β² of the Fβ measure of the detection literature (weights precision over recall)."""
+S_ALPHA = 0.5
+"""Weight of the object term in the S-measure (1 − α on the region term), as in its paper."""
+EPS = np.spacing(1.0)
 PROTOCOLS = ("paper", "pooled")
 METRICS = ("ods", "ois", "ap")
 """The three numbers of the paper's tables (keys of :func:`summarize`)."""
@@ -69,6 +84,8 @@ class Counts:
     neg: list[int] = field(default_factory=list)
     abs_err: list[float] = field(default_factory=list)
     fbeta_adaptive: list[float] = field(default_factory=list)
+    adaptive_level: list[int] = field(default_factory=list)
+    smeasure: list[float] = field(default_factory=list)
 
     def add(self, blur_map: np.ndarray, mask: np.ndarray, name: str = "map") -> None:
         """Add one image: ``blur_map`` float (H, W) in [0, 1] (or uint8 levels), ``mask`` bool (H, W), True = blurred."""
@@ -89,6 +106,8 @@ class Counts:
         k = min(LEVELS - 1, int(np.ceil(2 * q.mean())))  # adaptive threshold: twice the mean level
         tp, fp = self.tp[-1][k], self.fp[-1][k]
         self.fbeta_adaptive.append(float(_f(tp / max(tp + fp, 1), tp / max(self.pos[-1], 1), BETA2)))
+        self.adaptive_level.append(k)
+        self.smeasure.append(structure_measure(q / 255.0, mask))
 
     def __len__(self) -> int:
         return len(self.names)
@@ -127,7 +146,105 @@ def summarize(c: Counts, protocol: str = "paper") -> dict:
         ods, ap = _f(p, r).max(), float(np.sum((r[:-1] - r[1:]) * p[:-1]) + r[-1] * p[-1])
     return {"protocol": protocol, "ods": float(ods), "ois": float(f_img.max(axis=1).mean()), "ap": float(ap),
             "mae": float(np.mean(c.abs_err)), "fbeta_max": float(_f(p, r, BETA2).max()),
-            "fbeta_adaptive": float(np.mean(c.fbeta_adaptive)), "n_images": len(c)}
+            "fbeta_adaptive": float(np.mean(c.fbeta_adaptive))} | detection_measures(c) | {"n_images": len(c)}
+
+
+DETECTION_MEASURES = ("mae", "fbeta_max_image", "fbeta_mean_image", "fbeta_adaptive", "emeasure_max",
+                      "emeasure_mean", "emeasure_adaptive", "smeasure")
+"""The keys of the detection literature's measures in :func:`summarize` (all per-image, the same under both
+protocols); ``fbeta_max`` (pooled) is the one pooled variant."""
+
+
+def detection_measures(c: Counts) -> dict[str, float]:
+    """Fβ max / mean over the per-image averaged curve, E-measure max / mean / adaptive, S-measure (see the module
+    docstring); from the counts of :class:`Counts`. Fβ and E-measure curves have one value per 8-bit threshold."""
+    tp, fp = np.array(c.tp, np.float64), np.array(c.fp, np.float64)
+    pos = np.array(c.pos, np.float64)[:, None]
+    n = pos + np.array(c.neg, np.float64)[:, None]
+    precision = np.where(tp + fp > 0, tp / np.maximum(tp + fp, 1), 0.0)  # no predicted positives: Fβ = 0
+    fbeta = _f(precision, tp / np.maximum(pos, 1), BETA2).mean(axis=0)
+    em = enhanced_alignment(tp, fp, pos, n)
+    rows = np.arange(len(c))
+    em_adaptive = em[rows, np.array(c.adaptive_level)]
+    return {"fbeta_max_image": float(fbeta.max()), "fbeta_mean_image": float(fbeta.mean()),
+            "emeasure_max": float(em.mean(axis=0).max()), "emeasure_mean": float(em.mean()),
+            "emeasure_adaptive": float(em_adaptive.mean()), "smeasure": float(np.mean(c.smeasure))}
+
+
+def enhanced_alignment(tp: np.ndarray, fp: np.ndarray, pos: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """E-measure of binary maps from their counts: ``tp``, ``fp`` (any shape, e.g. (images, thresholds)), ``pos``
+    (blurred pixels of the mask) and ``n`` (all pixels), broadcast against them. Returns values in [0, n / (n − 1)]:
+    the sum over pixels is divided by n − 1, as in the reference code, so a perfect map scores n / (n − 1).
+
+    The map's and the mask's values, each minus its own mean, are compared pixel-wise by the alignment
+    ``ξ = 2ab / (a² + b²)``, enhanced as ``(ξ + 1)² / 4`` and averaged (over n − 1, as the reference code). Pixels
+    fall into four kinds (map × mask, 1 or 0), each with one value, so the counts suffice. A mask with no blurred
+    pixel scores the fraction of pixels the map calls sharp; an all-blurred mask, the fraction it calls blurred.
+
+    >>> float(enhanced_alignment(np.array(2.), np.array(0.), np.array(2.), np.array(4.)).round(4))  # perfect, n = 4
+    1.3333
+    >>> float(enhanced_alignment(np.array(0.), np.array(2.), np.array(2.), np.array(4.)).round(4))  # inverted
+    0.0
+    """
+    tp, fp = np.asarray(tp, np.float64), np.asarray(fp, np.float64)
+    pos, n = np.broadcast_to(pos, tp.shape).astype(np.float64), np.broadcast_to(n, tp.shape).astype(np.float64)
+    called = tp + fp
+    mean_map, mean_mask = called / n, pos / n
+    parts = ((tp, 1 - mean_map, 1 - mean_mask), (fp, 1 - mean_map, -mean_mask),
+             (pos - tp, -mean_map, 1 - mean_mask), (n - pos - fp, -mean_map, -mean_mask))
+    total = np.zeros_like(tp)
+    for count, a, b in parts:
+        total += count * (2 * a * b / (a * a + b * b + EPS) + 1) ** 2 / 4
+    total = np.where(pos == 0, n - called, np.where(pos == n, called, total))
+    return total / np.maximum(n - 1, 1)  # a one-pixel image: over 1
+
+
+def structure_measure(pred: np.ndarray, mask: np.ndarray, alpha: float = S_ALPHA) -> float:
+    """S-measure of a map ``pred`` (float (H, W) in [0, 1]) against ``mask`` (bool (H, W)): α · object similarity +
+    (1 − α) · region similarity (Fan et al., ICCV 2017), in [0, 1], 1 for a perfect map.
+
+    Object term: how uniformly high the map is on the blurred pixels and low on the sharp ones (mean and spread of
+    each), weighted by their shares. Region term: the image cut into four at the mask's centroid, each quarter's SSIM
+    between map and mask, weighted by its area. A mask without blurred pixels scores 1 − mean(pred); an all-blurred
+    one, mean(pred).
+
+    >>> m = np.zeros((4, 4), bool); m[:, :2] = True
+    >>> round(structure_measure(m.astype(float), m), 4), round(structure_measure(1 - m.astype(float), m), 4)
+    (1.0, 0.0)
+    """
+    pred, mask = np.asarray(pred, np.float64), np.asarray(mask, bool)
+    y = mask.mean()
+    if y == 0:
+        return float(1 - pred.mean())
+    if y == 1:
+        return float(pred.mean())
+    obj = y * _s_object(pred[mask]) + (1 - y) * _s_object(1 - pred[~mask])
+    h, w = mask.shape
+    cy, cx = (np.argwhere(mask).mean(axis=0).round().astype(int) + 1)  # the reference code's (1-based) centroid
+    region = 0.0
+    for rows, cols in ((slice(0, cy), slice(0, cx)), (slice(0, cy), slice(cx, w)),
+                       (slice(cy, h), slice(0, cx)), (slice(cy, h), slice(cx, w))):
+        p, g = pred[rows, cols], mask[rows, cols].astype(np.float64)
+        if p.size:
+            region += p.size / (h * w) * _ssim(p, g)
+    return float(max(0.0, alpha * obj + (1 - alpha) * region))
+
+
+def _s_object(x: np.ndarray) -> float:
+    mean, std = x.mean(), (x.std(ddof=1) if x.size > 1 else 0.0)
+    return 2 * mean / (mean * mean + 1 + std + EPS)
+
+
+def _ssim(p: np.ndarray, g: np.ndarray) -> float:
+    """The S-measure's SSIM of one region (no constants; sample covariances over N − 1)."""
+    n = p.size
+    mp, mg = p.mean(), g.mean()
+    vp, vg = ((p - mp) ** 2).sum() / (n - 1 + EPS), ((g - mg) ** 2).sum() / (n - 1 + EPS)
+    cov = ((p - mp) * (g - mg)).sum() / (n - 1 + EPS)
+    a, b = 4 * mp * mg * cov, (mp * mp + mg * mg) * (vp + vg)
+    if a != 0:
+        return a / (b + EPS)
+    return 1.0 if b == 0 else 0.0
 
 
 def best_f_per_image(c: Counts) -> dict[str, float]:

@@ -1,4 +1,5 @@
-"""The blur mappers: one VGG16 spec, configs I–V as cut points on it, FCN-8s, and HED-style fusion ± deep supervision.
+"""The blur mappers: one VGG16 spec, configs I–V as cut points on it, FCN-8s, HED-style fusion ± deep supervision,
+and (beyond the paper) ``unet``: config V's map refined by a U-Net-style decoder over the five stages.
 
 Every model maps an image batch (N, 3, H, W), any H and W, to blur **logits** (N, 1, H, W) of exactly the
 input size; ``torch.sigmoid`` of them is the blur map in [0, 1] (1 = blurred). Upsampling is fixed bilinear
@@ -24,7 +25,12 @@ VGG16 = ((64, 64), (128, 128), (256, 256, 256), (512, 512, 512), (512, 512, 512)
 CONFIGS = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5}
 """Table I: config name -> number of VGG16 stages kept (cut after conv1_2, conv2_2, conv3_3, conv4_3, conv5_3)."""
 
-MODELS = (*CONFIGS, "fcn8s", "fusion", "fusion_ds")
+MODELS = (*CONFIGS, "fcn8s", "fusion", "fusion_ds", "unet")
+"""Every model :func:`build` makes, by the name ``--model`` takes."""
+
+DECODER_WIDTH = 64
+"""Channels of every level of the ``unet`` decoder (conv1_2 has 64: the full-resolution level costs one more
+conv1_2)."""
 
 
 def conv_names(stages: int = 5) -> list[str]:
@@ -196,8 +202,47 @@ class Fusion(nn.Module):
         return (fused, sides) if return_sides else fused
 
 
+class UNetRefiner(nn.Module):
+    """Config V's blur map plus a learned, edge-aware correction from a U-Net-style decoder (beyond the paper).
+
+    The decoder starts at conv5_3 (stride 16) and climbs back to full resolution: at each stage s = 4 … 1 it
+    upsamples (bilinear, fixed), adds a 1×1 projection of stage s's output (the skip connection: conv4_3, conv3_3,
+    conv2_2, conv1_2) and applies a 3×3 conv + ReLU; every level has :data:`DECODER_WIDTH` channels. A 1×1 conv
+    turns the full-resolution features into a correction that is **added to** config V's upsampled logits::
+
+        logits = up(score(conv5_3)) + correction(decoder(conv1_2 … conv5_3))
+
+    The correction starts at zero, so training starts from config V and the decoder learns only what DBM's
+    1/16-resolution head cannot draw: sharp region boundaries. With :attr:`deep_supervision`, the training loss
+    also covers config V's map alone (``forward(x, return_sides=True)`` returns it as the one side output), so that
+    map stays a blur map of its own (and can be shown beside the refined one).
+    """
+
+    deep_supervision = True
+
+    def __init__(self, width: int = DECODER_WIDTH):
+        super().__init__()
+        self.trunk = VGGTrunk(5)
+        channels = self.trunk.channels
+        self.score = nn.Conv2d(channels[-1], 1, 1)
+        self.lateral = nn.ModuleList(nn.Conv2d(c, width, 1) for c in channels)
+        self.smooth = nn.ModuleList(nn.Conv2d(width, width, 3, padding=1) for _ in channels[:-1])
+        self.correction = nn.Conv2d(width, 1, 1)
+        nn.init.zeros_(self.correction.weight)
+        nn.init.zeros_(self.correction.bias)
+
+    def forward(self, x: torch.Tensor, return_sides: bool = False):
+        feats = self.trunk(x)
+        coarse = upsample(self.score(feats[-1]), x.shape[-2:])
+        d = F.relu(self.lateral[-1](feats[-1]))
+        for s in range(len(feats) - 2, -1, -1):  # stage 4 … 1
+            d = F.relu(self.smooth[s](upsample(d, feats[s].shape[-2:]) + self.lateral[s](feats[s])))
+        refined = coarse + upsample(self.correction(d), x.shape[-2:])
+        return (refined, [coarse]) if return_sides else refined
+
+
 def build(name: str) -> nn.Module:
-    """A randomly initialised model by name: ``I``…``V``, ``fcn8s``, ``fusion``, ``fusion_ds``.
+    """A randomly initialised model by name: ``I``…``V``, ``fcn8s``, ``fusion``, ``fusion_ds``, ``unet``.
 
     Load backbone weights with :func:`blurlib.weights.init_model`.
     """
@@ -207,6 +252,8 @@ def build(name: str) -> nn.Module:
         return FCN8s()
     if name in ("fusion", "fusion_ds"):
         return Fusion(deep_supervision=name == "fusion_ds")
+    if name == "unet":
+        return UNetRefiner()
     raise ValueError(f"unknown model {name!r}: use one of {', '.join(MODELS)}")
 
 

@@ -55,3 +55,26 @@ def test_magnify_leaves_confident_sharp_pixels_untouched():
 def test_bad_maps_are_refused(bad):
     with pytest.raises(BlurlibError, match="map"):
         magnify(np.zeros((40, 40, 3), np.uint8), bad)
+
+
+def test_guided_refine_snaps_a_soft_transition_to_the_image_edge_and_keeps_confident_regions():
+    from blurlib.apps import guided_refine
+    img = np.zeros((48, 64, 3), np.uint8)
+    img[:, 30:] = 200  # the blurred region starts at column 30 in the image
+    soft = np.clip((np.arange(64) - 22) / 16, 0, 1)[None].repeat(48, 0).astype(np.float32)  # a ramp over 22..38
+    mask = np.zeros((48, 64), bool)
+    mask[:, 30:] = True
+    q = guided_refine(img, soft, radius=4 / 64)
+    assert q.dtype == np.float32 and 0 <= q.min() and q.max() <= 1
+    assert np.abs(q - mask).mean() < 0.5 * np.abs(soft - mask).mean()  # the edge moved onto the image's
+    sure = mask.astype(np.float32)
+    assert np.abs(guided_refine(img, sure) - sure).max() < 0.01  # a confident map that agrees stays as it is
+
+
+@pytest.mark.parametrize("kwargs, message", [({"radius": 0}, "radius 0"), ({"eps": -1}, "eps -1")])
+def test_guided_refine_refuses_bad_settings(kwargs, message):
+    from blurlib.apps import guided_refine
+    with pytest.raises(BlurlibError, match=message):
+        guided_refine(np.zeros((8, 8, 3), np.uint8), np.zeros((8, 8), np.float32), **kwargs)
+    with pytest.raises(BlurlibError, match="differs from the image"):
+        guided_refine(np.zeros((8, 8, 3), np.uint8), np.zeros((8, 9), np.float32))

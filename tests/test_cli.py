@@ -102,6 +102,20 @@ def test_publish_copies_results_and_fp16_weights(synthetic, tmp_path, capsys):
     assert all(torch.allclose(half[k].float(), full[k], rtol=1e-3, atol=1e-4) for k in full)
 
 
+def test_evaluate_run_scores_the_guided_refinement_beside_the_model(tiny_run, synthetic):
+    from blurlib.apps import GUIDED_EPS, GUIDED_RADIUS
+    from blurlib.evaluate import GUIDED_SUFFIX, evaluate_run
+    from blurlib.metrics import DETECTION_MEASURES
+    result = evaluate_run(tiny_run, synthetic.select("test")[:4], progress=False, full_range=False, n_maps=2)
+    saved = json.loads((tiny_run / "metrics.json").read_text())
+    assert saved["guided_settings"] == {"radius": GUIDED_RADIUS, "eps": GUIDED_EPS}
+    for key in ("ours", "guided"):
+        assert saved[key]["paper"]["n_images"] == 4 and set(DETECTION_MEASURES) <= set(saved[key]["pooled"])
+    assert saved["guided"]["pooled"]["mae"] != result["ours"]["pooled"]["mae"]  # a different map, scored alike
+    stems = {p.stem for p in (tiny_run / "maps").glob("*.png")}
+    assert len(stems) == 4 and {s + GUIDED_SUFFIX for s in stems if not s.endswith(GUIDED_SUFFIX)} <= stems
+
+
 def test_apps_commands_with_maps(tmp_path, capsys):
     from blurlib.data.synthetic import make_sample
     paths, maps = [], []

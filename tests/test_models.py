@@ -77,6 +77,23 @@ def test_fcn8s_scores_pool3_pool4_and_conv5_3_of_the_trunk():
     assert [m.in_channels for m in (net.score_pool3, net.score_pool4, net.score)] == [s[-1] for s in VGG16[2:]]
 
 
+def test_unet_starts_as_config_v_and_its_correction_reaches_full_resolution():
+    torch.manual_seed(0)
+    unet, v = build("unet").eval(), build("V").eval()
+    v.trunk.load_state_dict(unet.trunk.state_dict())
+    v.score.load_state_dict(unet.score.state_dict())
+    x = torch.randn(1, 3, 40, 52)
+    with torch.no_grad():
+        assert torch.equal(unet(x), v(x))  # zero correction at start: training starts from config V
+        refined, (coarse,) = unet(x, return_sides=True)
+        assert torch.equal(refined, coarse) and unet.deep_supervision
+        torch.nn.init.normal_(unet.correction.weight)
+        delta = unet(x) - v(x)
+    # the correction varies at the pixel scale, which config V's 1/16-resolution head cannot
+    assert delta.abs().max() > 0 and (delta[..., 1:] - delta[..., :-1]).abs().max() > 1e-3
+    assert [m.in_channels for m in unet.lateral] == [s[-1] for s in VGG16]
+
+
 def test_unknown_model_is_refused():
     with pytest.raises(ValueError, match="unknown model"):
         build("VI")

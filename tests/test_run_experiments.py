@@ -8,7 +8,7 @@ import json
 def test_every_notebook_run_name_is_an_experiment(run_experiments):
     names = set(run_experiments.EXPERIMENTS)
     assert {"V_odd", "V_even", "V_odd_scratch", "fcn8s_odd", "fusion_odd", "fusion_ds_odd", "V_odd_fidelity",
-            "V_defocus604", "fusion_ds_defocus604"} <= names
+            "V_defocus604", "fusion_ds_defocus604", "unet_defocus604", "unet_odd"} <= names
     assert {f"V_moredata-train-{k}" for k in range(5)} <= names
 
 

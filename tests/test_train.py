@@ -10,7 +10,7 @@ import torch
 
 from blurlib import checkpoint, profiles
 from blurlib.errors import BlurlibError
-from blurlib.losses import cross_entropy, fidelity
+from blurlib.losses import bce_iou, cross_entropy, fidelity
 from blurlib.models import build
 from blurlib.train import batch_indices, param_groups, poly_lr, train
 
@@ -46,6 +46,20 @@ def test_losses():
     assert cross_entropy(good, y) < 1e-3 < 7 < cross_entropy(bad, y)
     assert fidelity(good, y) < 1e-3 and fidelity(bad, y) > 0.9
     assert cross_entropy(torch.zeros(1, 4), torch.ones(1, 4)) == pytest.approx(np.log(2))  # a mean, not a sum
+
+
+def test_bce_iou_penalises_a_soft_map_more_than_cross_entropy_does():
+    y = torch.zeros(2, 1, 8, 8)
+    y[:, :, :, :4] = 1
+    sure = (y * 2 - 1) * 8
+    soft = (y * 2 - 1) * 0.5  # right on every pixel, but p = 0.62 / 0.38
+    assert bce_iou(sure, y) < 1e-3
+    iou_part = bce_iou(soft, y) - cross_entropy(soft, y)
+    p = torch.sigmoid(torch.tensor(0.5)).item()
+    assert iou_part.item() == pytest.approx(1 - (32 * p + 1) / (32 + 32 * (1 - p) + 1), abs=1e-5)
+    assert bce_iou(soft.flip(-1), y) > bce_iou(soft, y)
+    empty = torch.zeros(1, 1, 4, 4)
+    assert bce_iou(torch.full_like(empty, -20.0), empty) < 1e-3  # no blurred pixel: a map of zeros costs nothing
 
 
 def test_batch_order_is_a_pure_function_of_seed_and_iteration():
@@ -140,6 +154,14 @@ def test_fusion_ds_trains_with_side_losses(synthetic, tmp_path):
                 progress=False)
     model, _ = checkpoint.load_model(run / "model.pt")
     assert model.fusion_weights != pytest.approx([0.2] * 5)  # the fusion layer learned
+
+
+def test_unet_trains_its_correction_with_bce_iou(synthetic, tmp_path):
+    run = train(synthetic, tmp_path / "unet", model_name="unet", profile=TINY.replace(iterations=2, loss="bce_iou"),
+                progress=False, precision="fp32")
+    model, ckpt = checkpoint.load_model(run / "model.pt")
+    assert ckpt["meta"]["profile"]["loss"] == "bce_iou"
+    assert model.correction.weight.abs().sum() > 0  # left its zero start: the decoder is trained too
 
 
 def test_checkpoint_errors_name_the_file(tmp_path, synthetic):
