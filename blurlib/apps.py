@@ -73,10 +73,13 @@ MAGNIFY_SIGMA = 4.0
 """Standard deviation (px) of the Gaussian that magnification applies; the paper does not state its kernel."""
 MAGNIFY_THRESHOLD = 0.1
 """Paper, Fig. 12: pixels with blur confidence above this are blurred further."""
+MAGNIFY_TRANSITION = 0.1
+"""The blend of :func:`magnify` reaches the fully blurred image this far above :data:`MAGNIFY_THRESHOLD` (the paper
+does not say how its transitions are made smooth)."""
 
 
 def magnify(image: np.ndarray, blur_map: np.ndarray, sigma: float = MAGNIFY_SIGMA, threshold: float = MAGNIFY_THRESHOLD,
-            transition: float = 0.1) -> np.ndarray:
+            transition: float = MAGNIFY_TRANSITION) -> np.ndarray:
     """Blur magnification: Gaussian-blur (``sigma`` px) the pixels whose blur confidence exceeds ``threshold``.
 
     The blend weight rises smoothly from 0 at ``threshold`` to 1 at ``threshold + transition``, so pixels with

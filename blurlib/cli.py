@@ -410,7 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, func, about in (("segment", cmd_segment, "GrabCut blur segmentation from a blur map (255 = blurred)"),
                               ("degree", cmd_degree, "blur degree S = mean of the blur map; images ranked by S"),
-                              ("magnify", cmd_magnify, "blur magnification: Gaussian-blur pixels with confidence > 0.1")):
+                              ("magnify", cmd_magnify, "blur magnification: Gaussian-blur pixels with blur confidence above 0.1")):
         ap = sub.add_parser(name, help=about)
         ap.add_argument("images", nargs="+", type=Path)
         ap.add_argument("--map", nargs="+", type=Path, help="one map per image (PNG, 255 = blurred, or .npy in [0, 1])")

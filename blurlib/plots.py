@@ -290,12 +290,13 @@ def ranked_maps(images: Sequence[np.ndarray], maps: Sequence[np.ndarray], titles
 
 
 def magnification(image: np.ndarray, mask: np.ndarray, results: dict[str, tuple[np.ndarray, np.ndarray]],
-                  box: tuple[int, int, int, int], sigma: float, threshold: float):
+                  box: tuple[int, int, int, int], sigma: float, threshold: float, transition: float):
     """Fig. 12: blur magnification by each method's map, whole images above and zoomed crops below.
 
     ``image`` uint8 RGB (H, W, 3); ``mask`` bool (H, W), True = blurred; ``results[name] = (magnified uint8 RGB,
     blur map float (H, W) in [0, 1])``; ``box = (top, left, height, width)`` in pixels, the crop drawn as a frame on
-    the whole images and shown enlarged below (before, then after each method's magnification).
+    the whole images and shown enlarged below (before, then after each method's magnification). ``sigma``,
+    ``threshold``, ``transition``: the settings of :func:`blurlib.apps.magnify`, stated in the title.
     """
     from matplotlib.patches import Rectangle
 
@@ -331,8 +332,9 @@ def magnification(image: np.ndarray, mask: np.ndarray, results: dict[str, tuple[
             ax.set_xticks([])
             ax.set_yticks([])
         _map_colorbar(fig, shown, fig.axes[:n])
-        fig.suptitle(f"pixels with blur confidence > {threshold:g} Gaussian-blurred, σ = {sigma:g} px; yellow frame "
-                     f"= crop ({w}×{h} px)", fontsize=8)
+        fig.suptitle(f"magnified = image blended with its Gaussian blur (σ = {sigma:g} px), weight 0 at blur "
+                     f"confidence ≤ {threshold:g} rising to 1 at {threshold + transition:g}; yellow frame = crop "
+                     f"({w}×{h} px)", fontsize=8)
     return fig
 
 

@@ -43,7 +43,7 @@ def test_magnification_frames_the_crop_and_enlarges_it():
     mask = np.zeros((60, 90), bool)
     mask[:, 45:] = True
     results = {"A": (image, mask.astype(float)), "B": (image, np.full((60, 90), 0.5))}
-    fig = plots.magnification(image, mask, results, (10, 30, 20, 20), sigma=4.0, threshold=0.1)
+    fig = plots.magnification(image, mask, results, (10, 30, 20, 20), sigma=4.0, threshold=0.1, transition=0.1)
     panels = _panels(fig)
     assert len(panels) == 6 + 3  # (a)-(f) whole, then before / after A / after B crops
     whole, crops = panels[:6], panels[6:]
