@@ -30,12 +30,12 @@ from blurlib.data.synthetic import make_sample
 from blurlib.errors import BlurlibError, reason
 from blurlib.evaluate import count, model_maps
 from blurlib.losses import DEFAULT_LOSS
-from blurlib.models import CONFIGS, build
+from blurlib.models import build
 from blurlib.paths import portable
 from blurlib.predict import NET_BYTES_PER_PIXEL, check_size, predict_map
 from blurlib.profiles import get as get_profile
 from blurlib.provenance import provenance
-from blurlib.quantize import calibrate, int8_model
+from blurlib.quantize import INT8_MODELS, calibrate, int8_model
 from blurlib.train import model_loss
 
 
@@ -152,7 +152,7 @@ def _run_bench(models, size, batch_size, repeats, warmup, device, precision, tra
         r = {}
         _measure(r, "inference", _inference(build(name), x1, dev, prec), repeats, warmup, dev)
         r["inference_ratio"] = r["inference_s"] / ref["inference_s"]
-        if dev.type == "cpu" and name in CONFIGS:
+        if dev.type == "cpu" and isinstance(build(name), INT8_MODELS):
             _measure(r, "int8_inference", _int8_inference(build(name), x1, size), repeats, warmup, dev)
             r["int8_inference_ratio"] = r["int8_inference_s"] / ref["inference_s"]
         if train:
@@ -211,7 +211,7 @@ def runtime_table(image, repeats: int = 3, checkpoint_path=None, device: str | N
 
 
 def precision_accuracy(checkpoint_path, pairs, size: int = DEFAULT_SIZE, precisions: tuple[str, ...] | None = None) -> dict:
-    """The metrics of one checkpoint (config I–V) computed in each of ``precisions`` (default: the automatic
+    """The metrics of one checkpoint (config I–V or unet) computed in each of ``precisions`` (default: the automatic
     precision of the CPU, then int8) on the same test ``pairs``, paper protocol, all on CPU:
     ``{"<precision>": {ods, ois, ap, …}, "ods_change": {"<precision>": ods - ods of the first}}``.
     int8 needs the calibration beside the checkpoint (``blurlib quantize``); a speed-up must not change ODS by more

@@ -61,7 +61,7 @@ def load_model(path: str | Path, expect: str | None = None, precision: str = "au
     without weights).
 
     ``precision``: one of :data:`blurlib.runtime.INFERENCE_PRECISIONS`. The float ones give the float32 model (the
-    precision is applied by autocast when it runs); ``int8`` gives its int8 model (configs I–V, CPU) with the
+    precision is applied by autocast when it runs); ``int8`` gives its int8 model (configs I–V and unet, CPU) with the
     calibration stored beside the checkpoint (:func:`blurlib.quantize.load_int8`). ``expect``: the model name the
     caller needs; a checkpoint of another model is refused.
     """

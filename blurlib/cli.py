@@ -334,7 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--overlay", action="store_true", help="also write <name>_overlay.png, image and map side by side")
     pr.add_argument("--device", help=DEVICE_HELP)
     pr.add_argument("--precision", default="auto", choices=INFERENCE_PRECISIONS,
-                    help="auto: bf16 where the device has it, else fp32; int8: CPU, configs I-V, needs the "
+                    help="auto: bf16 where the device has it, else fp32; int8: CPU, configs I-V and unet, needs the "
                          "calibration made by `blurlib quantize`")
     pr.add_argument("--max-pixels", type=_int_at_least(1), default=MAX_PIXELS,
                     help=f"refuse larger images before decoding them (default {MAX_PIXELS:,})")
@@ -379,7 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--json", action="store_true")
     be.set_defaults(func=cmd_bench)
 
-    qu = sub.add_parser("quantize", help="calibrate int8 inference (CPU) for a config I-V checkpoint")
+    qu = sub.add_parser("quantize", help="calibrate int8 inference (CPU) for a config I-V or unet checkpoint")
     qu.add_argument("--checkpoint", type=Path, help=f"default: the shipped config V model ({DEFAULT_MODEL.relative_to(REPO)})")
     _data_args(qu)
     qu.add_argument("--split", default="train", help="images the activation scales are observed on; " + SPLIT_HELP)

@@ -132,13 +132,20 @@ class BlurMapper(nn.Module):
 
     deep_supervision = False
 
+    stages_used = (-1,)
+    """Which trunk stages' outputs :meth:`head` reads (the int8 trunk of :mod:`blurlib.quantize` hands over only those)."""
+
     def __init__(self, stages: int = 5):
         super().__init__()
         self.trunk = VGGTrunk(stages)
         self.score = nn.Conv2d(self.trunk.channels[-1], 1, 1)
 
+    def head(self, feats: list[torch.Tensor | None], size: tuple[int, int]) -> torch.Tensor:
+        """Logits of size ``size`` from the trunk's stage outputs (only those of :attr:`stages_used` are read)."""
+        return upsample(self.score(feats[-1]), size)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return upsample(self.score(self.trunk(x)[-1]), x.shape[-2:])
+        return self.head(self.trunk(x), x.shape[-2:])
 
 
 class FCN8s(nn.Module):
@@ -231,14 +238,20 @@ class UNetRefiner(nn.Module):
         nn.init.zeros_(self.correction.weight)
         nn.init.zeros_(self.correction.bias)
 
-    def forward(self, x: torch.Tensor, return_sides: bool = False):
-        feats = self.trunk(x)
-        coarse = upsample(self.score(feats[-1]), x.shape[-2:])
+    stages_used = (0, 1, 2, 3, 4)
+
+    def head(self, feats: list[torch.Tensor], size: tuple[int, int], return_sides: bool = False):
+        """Refined logits of size ``size`` (and, with ``return_sides``, ``[config V's logits]``) from the five
+        stage outputs."""
+        coarse = upsample(self.score(feats[-1]), size)
         d = F.relu(self.lateral[-1](feats[-1]))
         for s in range(len(feats) - 2, -1, -1):  # stage 4 … 1
             d = F.relu(self.smooth[s](upsample(d, feats[s].shape[-2:]) + self.lateral[s](feats[s])))
-        refined = coarse + upsample(self.correction(d), x.shape[-2:])
+        refined = coarse + upsample(self.correction(d), size)
         return (refined, [coarse]) if return_sides else refined
+
+    def forward(self, x: torch.Tensor, return_sides: bool = False):
+        return self.head(self.trunk(x), x.shape[-2:], return_sides)
 
 
 def build(name: str) -> nn.Module:

@@ -1,9 +1,10 @@
-"""Int8 inference on CPU for configs I–V: static post-training quantization of the VGG16 trunk.
+"""Int8 inference on CPU for configs I–V and ``unet``: static post-training quantization of the VGG16 trunk.
 
 On a CPU without AMX (AVX512-VNNI/BF16 only) an int8 convolution does twice the multiply-adds per instruction of a
 bf16 one: config V at 384² takes 0.11 s instead of 0.22 s in bf16 on a 2-core AMD EPYC (Zen 4) without AMX
 (``blurlib bench``, ``runs/bench_cpu``). The trunk's convolutions (fused with their ReLU) and max pools run in int8 with per-channel
-weight scales; the 1×1 score conv, the upsampling and the sigmoid stay float32.
+weight scales; the model's head (config V's 1×1 score conv, ``unet``'s decoder), the upsampling and the sigmoid stay
+float32. FCN-8s and the fusion models read the trunk differently and have no int8 form.
 
 Weights are quantized when the model is loaded, from the float checkpoint; the activation scales come from a
 calibration — a few training images run through the float model with PyTorch's histogram observers — stored as a
@@ -41,7 +42,7 @@ from blurlib.data.cuhk import Pair
 from blurlib.data.preprocess import DEFAULT_SIZE, normalize, resize_pair
 from blurlib.errors import BlurlibError
 from blurlib.io import write_json
-from blurlib.models import BlurMapper, upsample
+from blurlib.models import BlurMapper, UNetRefiner
 from blurlib.provenance import provenance
 
 ENGINE = "x86"
@@ -60,12 +61,19 @@ def _quiet():
         yield
 
 
+INT8_MODELS = (BlurMapper, UNetRefiner)
+"""The model classes with an int8 trunk: those whose head reads the trunk's stage outputs (``head``)."""
+
+
 class Int8BlurMapper(nn.Module):
-    """A config I–V model whose trunk runs in int8 (CPU only); same input and output as :class:`BlurMapper`."""
+    """A config I–V or ``unet`` model whose trunk runs in int8 (CPU only); same input and output as the float model.
+
+    The stage outputs the head reads (``stages_used``) are dequantized and handed to a float copy of the model's head.
+    """
 
     is_int8 = True
 
-    def __init__(self, model: BlurMapper):
+    def __init__(self, model: nn.Module):
         super().__init__()
         self.quant = tq.QuantStub()
         self.trunk = nn.Sequential(*copy.deepcopy(model.trunk.stages))
@@ -74,21 +82,28 @@ class Int8BlurMapper(nn.Module):
             pairs = [[a, b] for a, b in zip(names, names[1:]) if a.startswith("conv") and b.startswith("relu")]
             tq.fuse_modules(stage, pairs, inplace=True)
         self.dequant = tq.DeQuantStub()
-        self.score = copy.deepcopy(model.score)
+        self.used = {s % len(self.trunk) for s in model.stages_used}
+        self.float_head = copy.deepcopy(model)
+        del self.float_head.trunk  # the head only: the trunk above replaces it
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return upsample(self.score(self.dequant(self.trunk(self.quant(x)))), x.shape[-2:])
+        h, feats = self.quant(x), []
+        for i, stage in enumerate(self.trunk):
+            h = stage(h)
+            feats.append(self.dequant(h) if i in self.used else None)
+        return self.float_head.head(feats, x.shape[-2:])
 
 
 def _prepared(model: nn.Module, activation_qconfigs: dict[str, tq.QConfig] | None = None) -> Int8BlurMapper:
-    if not isinstance(model, BlurMapper):
-        raise BlurlibError(f"int8 inference is available for configs I–V only, not {type(model).__name__}; "
+    if not isinstance(model, INT8_MODELS):
+        raise BlurlibError(f"int8 inference is available for configs I–V and unet only, not {type(model).__name__}; "
                            "use --precision bf16 or fp32.")
     torch.backends.quantized.engine = ENGINE
     q = Int8BlurMapper(model.float().cpu().eval()).eval()
     q.qconfig = QCONFIG
     tq.propagate_qconfig_(q)
-    q.score.qconfig = None
+    for m in q.float_head.modules():  # the head stays float32
+        m.qconfig = None
     for name, qconfig in (activation_qconfigs or {}).items():
         q.get_submodule(name).qconfig = qconfig
     return tq.prepare(q)
@@ -103,7 +118,7 @@ def _observed(q: nn.Module) -> dict[str, nn.Module]:
 @torch.inference_mode()
 def calibrate(model: nn.Module, images: Iterable[np.ndarray], *, convention: str = "caffe",
               size: int = DEFAULT_SIZE) -> dict:
-    """Activation scales of the int8 model of ``model`` (config I–V), observed on ``images`` (uint8 RGB (H, W, 3),
+    """Activation scales of the int8 model of ``model`` (config I–V or unet), observed on ``images`` (uint8 RGB (H, W, 3),
     resized to ``size``²). Returns ``{"engine", "size", "images", "activations": {module: [scale, zero_point,
     quant_min, quant_max]}}``, the content of ``int8_calibration.json``."""
     with _quiet():
@@ -122,7 +137,7 @@ def calibrate(model: nn.Module, images: Iterable[np.ndarray], *, convention: str
 
 
 def int8_model(model: nn.Module, calibration: dict) -> Int8BlurMapper:
-    """The int8 model of ``model`` (config I–V, float) with the activation scales of ``calibration``
+    """The int8 model of ``model`` (config I–V or unet, float) with the activation scales of ``calibration``
     (:func:`calibrate`); weights quantized per output channel. CPU only."""
     fixed = {name: tq.QConfig(activation=FixedQParamsObserver.with_args(
                  scale=s, zero_point=z, dtype=torch.quint8, quant_min=lo, quant_max=hi),

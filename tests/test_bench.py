@@ -16,6 +16,11 @@ def test_bench_report_has_ratios_for_each_model():
     assert r["device"].startswith(f"cpu: {runtime.cpu_name()}, ") and r["peak_rss_bytes"] > 2**20
 
 
+def test_bench_times_unet_in_int8_too_and_fusion_not():
+    r = run_bench(("unet", "fusion"), size=32, batch_size=1, repeats=1, warmup=0, device="cpu", train=False)
+    assert r["models"]["unet"]["int8_inference_s"] > 0 and "int8_inference_s" not in r["models"]["fusion"]
+
+
 def test_no_timing_includes_a_host_to_device_copy(monkeypatch):
     """The reference and the models are timed alike: inputs are moved before the clock starts, never inside."""
     moves, timed = [], []

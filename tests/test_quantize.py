@@ -48,8 +48,25 @@ def test_int8_output_has_the_input_size_and_runs_without_autocast(float_model):
     assert predict_map(q, np.zeros((31, 45, 3), np.uint8), size=None).shape == (31, 45)
 
 
+def test_unet_runs_its_trunk_in_int8_and_its_decoder_in_float():
+    torch.manual_seed(0)
+    net = build("unet")
+    init_model(net, "hed")
+    torch.nn.init.normal_(net.correction.weight, std=0.05)  # a decoder that changes the map
+    net.eval()
+    calib = calibrate(net, _photos(2, size=64), size=64)
+    from blurlib.models import conv_names
+    assert len(calib["activations"]) == 1 + len(conv_names())  # the input and the 13 trunk convs, no decoder layer
+    assert all(k == "quant" or k.startswith("trunk.") for k in calib["activations"])
+    q = int8_model(net, calib)
+    for image in _photos(2, size=64, seed=1):
+        a = predict_map(net, image, size=64, precision="fp32", device="cpu")
+        b = predict_map(q, image, size=64)
+        assert b.shape == a.shape and np.abs(a - b).mean() < 0.03
+
+
 def test_errors_name_the_fix(float_model, tmp_path):
-    with pytest.raises(BlurlibError, match="configs I–V only"):
+    with pytest.raises(BlurlibError, match="configs I–V and unet only"):
         int8_model(build("fusion"), {"activations": {}})
     with pytest.raises(BlurlibError, match="blurlib.quantize.load_int8"):
         predict_map(float_model, np.zeros((8, 8, 3), np.uint8), size=8, precision="int8")
