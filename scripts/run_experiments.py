@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+from blurlib.beyond import REFINED_LOSS, REFINED_MODEL
 from blurlib.profiles import COMMITTED as COMMITTED_PROFILE
 
 REPO = Path(__file__).resolve().parent.parent
@@ -43,9 +44,9 @@ def _experiments() -> dict[str, dict]:
                                            test=f"moredata-test-{k}")
     for model in ("V", "fusion_ds"):  # the later 604/100 defocus split: config V and the best Table IV variant
         ex[f"{model}_defocus604"] = dict(train=["--model", model, "--split", "defocus604"], test="defocus100")
-    unet = ["--model", "unet", "--loss", "bce_iou"]  # beyond the paper: config V + a refining decoder, sharp maps
-    ex["unet_defocus604"] = dict(train=[*unet, "--split", "defocus604"], test="defocus100")
-    ex["unet_odd"] = dict(train=[*unet, "--split", "odd"], test="even")  # no loss of ODS on D_o -> D_e vs V_odd?
+    refined = ["--model", REFINED_MODEL, "--loss", REFINED_LOSS]  # beyond the paper: config V + a refining decoder
+    ex[f"{REFINED_MODEL}_defocus604"] = dict(train=[*refined, "--split", "defocus604"], test="defocus100")
+    ex[f"{REFINED_MODEL}_odd"] = dict(train=[*refined, "--split", "odd"], test="even")  # ODS on D_e beside V_odd's
     return ex
 
 
