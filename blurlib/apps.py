@@ -10,13 +10,17 @@ import cv2
 import numpy as np
 
 from blurlib.errors import BlurlibError
+from blurlib.metrics import logit
 
 GRABCUT_BINS = (0.1, 0.5, 0.9)
 """Paper, Fig. 10: [0, .1) foreground (sharp), [.1, .5) probable fg, [.5, .9) probable bg, [.9, 1] background."""
 
 
 def check_pair(image: np.ndarray, blur_map: np.ndarray, name: str = "map") -> None:
-    """A clear error when the map does not fit the image or leaves [0, 1]."""
+    """A clear error when the image is not uint8 RGB, the map does not fit it or leaves [0, 1]."""
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        raise BlurlibError(f"{name}: the image must be uint8 RGB (H, W, 3), not {image.dtype} {image.shape}; "
+                           "read it with blurlib.io.read_rgb.")
     if blur_map.shape != image.shape[:2]:
         raise BlurlibError(f"{name}: map size {blur_map.shape[1]}x{blur_map.shape[0]} differs from the image's "
                            f"{image.shape[1]}x{image.shape[0]}. Predict the map from this image.")
@@ -101,8 +105,9 @@ def magnify(image: np.ndarray, blur_map: np.ndarray, sigma: float = MAGNIFY_SIGM
 GUIDED_RADIUS = 1 / 32
 """Window radius of :func:`guided_refine`, as a fraction of the image's longer side (20 px on a 640-px image:
 about the blur of config V's 1/16-resolution map upsampled from a 256² input). With :data:`GUIDED_EPS`, the best of
-radius 1/64, 1/32, 1/16 × ε 1e-3, 1e-2 on the six defocus100 maps committed with runs/V_defocus604 (MAE of those
-six 0.116 → 0.111; the other settings 0.112–0.114): picked on test images, so a slightly optimistic baseline."""
+four settings (radius 1/32 with ε 1e-3 or 1e-2; 1/64 and 1/16 with ε 1e-3) on the six defocus100 maps committed with
+runs/V_defocus604 (their MAE 0.116 → 0.111; the other three settings 0.112–0.114): picked on test images, so a
+slightly optimistic baseline."""
 GUIDED_EPS = 1e-3
 """Regularisation ε of :func:`guided_refine` (image intensities in [0, 1]): edges with a local variance well
 above ε are followed, weaker texture is smoothed over."""
@@ -138,8 +143,7 @@ def guided_refine(image: np.ndarray, blur_map: np.ndarray, radius: float = GUIDE
         return cv2.boxFilter(x, -1, (2 * r + 1, 2 * r + 1), borderType=cv2.BORDER_REFLECT)
 
     guide = image.astype(np.float64) / 255.0
-    p = np.clip(np.asarray(blur_map, np.float64), 1e-12, 1 - 1e-12)
-    p = np.clip(np.log(p) - np.log1p(-p), -GUIDED_LOGIT_CLIP, GUIDED_LOGIT_CLIP)  # logits
+    p = np.clip(logit(blur_map), -GUIDED_LOGIT_CLIP, GUIDED_LOGIT_CLIP)
     mean_i, mean_p = box(guide), box(p)
     cov_ip = box(guide * p[..., None]) - mean_i * mean_p[..., None]
     sigma = np.empty(image.shape[:2] + (3, 3))

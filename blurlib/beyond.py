@@ -12,26 +12,26 @@ from __future__ import annotations
 import pandas as pd
 
 from blurlib.data import Benchmark
+from blurlib.later_split import LABELS, published_rows, row_name, scores_row
 from blurlib.profiles import Profile
 from blurlib.runs import RunResult, run_result
-from blurlib.tables import paper
 
 BASE_MODEL = "V"
 REFINED_MODEL = "unet"
 REFINED_LOSS = "bce_iou"
-"""The refined model and the loss it trains with (``scripts/run_experiments.py`` and the notebook both use these)."""
+"""The refined model and the loss it trains with (``scripts/run_experiments.py`` and :func:`comparison_runs` use
+these)."""
 
-COLUMNS = {("pooled", "mae"): "MAE", ("pooled", "fbeta_max_image"): "Fβ max", ("pooled", "fbeta_mean_image"): "Fβ mean",
-           ("pooled", "fbeta_adaptive"): "Fβ adaptive", ("pooled", "emeasure_max"): "E max",
-           ("pooled", "emeasure_mean"): "E mean", ("pooled", "smeasure"): "S",
-           ("pooled", "fbeta_max"): "Fβ max (pooled protocol)", ("paper", "ods"): "ODS (paper protocol)",
-           ("pooled", "ods"): "ODS (pooled protocol)"}
-"""``(protocol in metrics.json, key)``: column label. All but the last three are the detection literature's
-per-image measures (the same under both protocols; Fβ and E over the per-image averaged curve,
-:mod:`blurlib.metrics`); the last three are labelled by their protocol."""
+COLUMNS = {k: LABELS[k] for k in (("pooled", "mae"), ("pooled", "fbeta_max_image"), ("pooled", "fbeta_mean_image"),
+                                  ("pooled", "fbeta_adaptive"), ("pooled", "emeasure_max"), ("pooled", "emeasure_mean"),
+                                  ("pooled", "emeasure_adaptive"), ("pooled", "smeasure"), ("pooled", "fbeta_max"),
+                                  ("paper", "ods"), ("pooled", "ods"))}
+"""The comparison's columns: the detection literature's measures, then the pooled Fβ max and ODS under both
+protocols (labels from :data:`blurlib.later_split.LABELS`)."""
 
-ROWS = {"ours": "DBM config V", "guided": "DBM config V + guided filter", "refined": "unet (config V + decoder)"}
-"""Row labels of :func:`comparison_table`."""
+ROWS = {"ours": row_name(BASE_MODEL), "guided": f"{row_name(BASE_MODEL)} + guided filter",
+        "refined": f"{REFINED_MODEL} (config V + decoder)"}
+"""Row labels of :func:`comparison_table`: the base model's maps, the same maps guided-filtered, the refined model's."""
 
 
 def comparison_runs(bench: Benchmark, profile: Profile, train_split: str, test_split: str, runs: str = "auto",
@@ -52,15 +52,7 @@ def comparison_table(results: dict[str, RunResult], published: bool = False) -> 
     """
     base, refined = results[BASE_MODEL], results[REFINED_MODEL]
     sources = {"ours": (base, "ours"), "guided": (base, "guided"), "refined": (refined, "ours")}
-    rows = {}
-    for key, (r, field) in sources.items():
-        m = r.metrics.get(field)
-        if m is None:
-            continue
-        rows[ROWS[key]] = {label: m[proto].get(k) for (proto, k), label in COLUMNS.items()} | \
-            {"test images": m["pooled"]["n_images"], "source": f"ours ({r.label})"}
-    if published:
-        for name, values in paper()["later_split"].items():
-            rows[name] = {label: values.get(k) if proto == "pooled" else None for (proto, k), label in COLUMNS.items()} \
-                | {"test images": 100, "source": "published"}
-    return pd.DataFrame(rows).T.astype({c: float for c in COLUMNS.values()} | {"test images": int})
+    rows = {ROWS[key]: scores_row(r.metrics[field], COLUMNS, f"ours ({r.label})")
+            for key, (r, field) in sources.items() if field in r.metrics}
+    df = pd.DataFrame(rows | (published_rows(COLUMNS) if published else {})).T
+    return df.astype({c: float for c in COLUMNS.values()} | {"test images": int})

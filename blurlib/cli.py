@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from blurlib import checkpoint, runtime
-from blurlib.apps import MAGNIFY_SIGMA, blur_degree, check_pair, check_png_scale, magnify, segment
+from blurlib.apps import MAGNIFY_SIGMA, MAGNIFY_THRESHOLD, blur_degree, check_pair, check_png_scale, magnify, segment
 from blurlib.baselines import METHODS
 from blurlib.bench import precision_accuracy, run_bench, runtime_table
 from blurlib.data import CATEGORIES, open_dataset
@@ -410,7 +410,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, func, about in (("segment", cmd_segment, "GrabCut blur segmentation from a blur map (255 = blurred)"),
                               ("degree", cmd_degree, "blur degree S = mean of the blur map; images ranked by S"),
-                              ("magnify", cmd_magnify, "blur magnification: Gaussian-blur pixels with blur confidence above 0.1")):
+                              ("magnify", cmd_magnify, "blur magnification: Gaussian-blur pixels with blur confidence above "
+                               f"{MAGNIFY_THRESHOLD:g}")):
         ap = sub.add_parser(name, help=about)
         ap.add_argument("images", nargs="+", type=Path)
         ap.add_argument("--map", nargs="+", type=Path, help="one map per image (PNG, 255 = blurred, or .npy in [0, 1])")

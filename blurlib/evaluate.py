@@ -221,10 +221,10 @@ def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = Non
     guided = Counts()
 
     def map_of(p: Pair) -> np.ndarray:
-        image = p.load()[0]
+        image, mask = p.load()
         m = predict_map(model, image, size=size, convention=ckpt["convention"], precision=prec, device=dev)
         g = guided_refine(image, m)
-        guided.add(g, read_mask(p.mask), p.name)
+        guided.add(g, mask, p.name)
         if p.name in shown:
             write_png(run_dir / "maps" / f"{p.name}.png", to_png(m))
             write_png(run_dir / "maps" / f"{p.name}{GUIDED_SUFFIX}.png", to_png(g))

@@ -16,15 +16,42 @@ from blurlib.profiles import Profile
 from blurlib.runs import RunResult, run_result
 from blurlib.tables import paper
 
-COLUMNS = {("pooled", "mae"): "MAE (mean per image)", ("pooled", "fbeta_max"): "Fβ max (pooled protocol)",
-           ("pooled", "fbeta_adaptive"): "Fβ adaptive (mean per image)", ("pooled", "ods"): "ODS (pooled protocol)",
-           ("pooled", "ap"): "AP (pooled protocol)", ("paper", "ods"): "ODS (paper protocol)",
-           ("paper", "ap"): "AP (paper protocol)"}
-"""The table's metric columns, each labelled by how it is computed: ``(protocol in metrics.json, key): label``.
+LABELS = {("pooled", "mae"): "MAE (mean per image)", ("pooled", "fbeta_max"): "Fβ max (pooled protocol)",
+          ("pooled", "fbeta_adaptive"): "Fβ adaptive (mean per image)", ("pooled", "ods"): "ODS (pooled protocol)",
+          ("pooled", "ap"): "AP (pooled protocol)", ("paper", "ods"): "ODS (paper protocol)",
+          ("paper", "ap"): "AP (paper protocol)",
+          ("pooled", "fbeta_max_image"): "Fβ max (per-image curve)",
+          ("pooled", "fbeta_mean_image"): "Fβ mean (per-image curve)",
+          ("pooled", "emeasure_max"): "E max (per-image curve)", ("pooled", "emeasure_mean"): "E mean (per-image curve)",
+          ("pooled", "emeasure_adaptive"): "E adaptive (mean per image)", ("pooled", "smeasure"): "S (mean per image)"}
+"""Every measure's column label, each saying how it is computed: ``(protocol in metrics.json, key): label``.
 
-MAE and the adaptive Fβ are per-image means (the same under both protocols); Fβ max is the best Fβ of the pooled
-curve; ODS and AP are given under both protocols (:mod:`blurlib.metrics`), as later papers pool and the DBM paper's
-tables do not."""
+MAE, the adaptive Fβ and E, S and the measures over the per-image curve are per-image (the same under both protocols,
+:mod:`blurlib.metrics`); Fβ max is also given from the pooled curve; ODS and AP under both protocols, as later papers
+pool and the DBM paper's tables do not."""
+
+COLUMNS = {k: LABELS[k] for k in (("pooled", "mae"), ("pooled", "fbeta_max"), ("pooled", "fbeta_adaptive"),
+                                  ("pooled", "ods"), ("pooled", "ap"), ("paper", "ods"), ("paper", "ap"))}
+"""The metric columns of the later-split table (:func:`later_split_table`)."""
+
+
+def row_name(model: str) -> str:
+    """A table row's name for one of our models: ``DBM config V`` for the paper's configs, else the model's name."""
+    return f"DBM config {model}" if model in CONFIGS else model
+
+
+def scores_row(m: dict, columns: dict, source: str) -> dict:
+    """One table row from a metrics.json entry ``m`` (``{protocol: summary}``): ``columns`` (a selection of
+    :data:`LABELS`), the number of test images and ``source``."""
+    return {label: m[proto].get(k) for (proto, k), label in columns.items()} | \
+        {"test images": m["pooled"]["n_images"], "source": source}
+
+
+def published_rows(columns: dict) -> dict[str, dict]:
+    """The published results of later work (``paper.toml``), each filling only the metrics its authors report (under
+    the per-image or pooled labels, as they compute them; never under the paper protocol)."""
+    return {name: {label: values.get(k) if proto == "pooled" else None for (proto, k), label in columns.items()}
+            | {"test images": 100, "source": "published"} for name, values in paper()["later_split"].items()}
 
 
 def later_split_runs(bench: Benchmark, profile: Profile, models: tuple[str, ...] = ("V",),
@@ -41,14 +68,6 @@ def later_split_runs(bench: Benchmark, profile: Profile, models: tuple[str, ...]
 def later_split_table(runs: dict[str, RunResult]) -> pd.DataFrame:
     """Rows: our models and published results; columns: :data:`COLUMNS` (labelled by protocol), test images,
     source. A published row fills only the metrics its authors report (under the pooled labels, as they pool)."""
-    rows = {}
-    for name, r in runs.items():
-        m = r.metrics["ours"]
-        rows[f"DBM config {name}" if name in CONFIGS else name] = \
-            {label: m[proto][k] for (proto, k), label in COLUMNS.items()} | \
-            {"test images": m["pooled"]["n_images"], "source": f"ours ({r.label})"}
-    for name, values in paper()["later_split"].items():
-        rows[name] = {label: values.get(k) if proto == "pooled" else None for (proto, k), label in COLUMNS.items()} \
-            | {"test images": 100, "source": "published"}
-    df = pd.DataFrame(rows).T
+    rows = {row_name(name): scores_row(r.metrics["ours"], COLUMNS, f"ours ({r.label})") for name, r in runs.items()}
+    df = pd.DataFrame(rows | published_rows(COLUMNS)).T
     return df.astype({c: float for c in COLUMNS.values()} | {"test images": int})

@@ -2,7 +2,8 @@
 the paper, cross entropy + soft IoU (the pair later detectors train sharp maps with).
 
 Each takes ``logits`` (N, 1, H, W), any float dtype (computed in float32), and ``target`` (N, 1, H, W) in {0, 1}
-(1 = blurred), and returns the mean over all pixels of the batch (a scalar tensor).
+(1 = blurred), and returns a scalar tensor: the mean over all pixels of the batch (``bce_iou``: plus its IoU term's
+mean over the images).
 """
 
 from __future__ import annotations

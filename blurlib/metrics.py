@@ -18,8 +18,8 @@ Protocols (see :func:`summarize`):
 - ``pooled`` — one PR curve over all test pixels concatenated (how the paper says it draws its figures):
   ODS = its best F1, AP = area under it (step rule, ``sum (R_k − R_{k+1}) P_k``), OIS as above.
 
-Both also report the measures of the later defocus-detection (and salient-object) literature, all computed on the
-8-bit levels, as those papers' evaluation code does (:func:`detection_measures`):
+Both also report the measures of the later defocus-detection (and salient-object) literature on the same 8-bit
+levels (:func:`detection_measures`):
 
 - ``mae`` — mean absolute error between map and mask per image, averaged over images;
 - Fβ with β² = 0.3 (:data:`BETA2`). Over the **per-image averaged** curve (each image's Fβ at each of the 256
@@ -30,8 +30,11 @@ Both also report the measures of the later defocus-detection (and salient-object
   (over the per-image averaged curve) and ``emeasure_adaptive``;
 - ``smeasure`` — S-measure (structure, Fan et al., ICCV 2017), α = 0.5, per image, averaged.
 
-``pysodmetrics`` (the reference implementation of these measures) gives the same numbers on maps of exact 8-bit
-levels; the tests check it.
+The maps are scored as given, rounded to 8-bit levels. The reference code of these measures (Fan et al.'s MATLAB
+code, and ``pysodmetrics``, which follows it) first stretches each map to span [0, 1] (min-max) and then truncates to
+8 bits; on a map that spans [0, 1] on exact 8-bit levels both give the same numbers (``pysodmetrics`` with
+``normalize=False``: the tests check it), on a map that does not (a timid map between 0.25 and 0.75, say) the
+stretch changes MAE and S-measure noticeably. DBM's maps span [0, 1] on nearly every image.
 """
 
 from __future__ import annotations
@@ -179,7 +182,7 @@ def enhanced_alignment(tp: np.ndarray, fp: np.ndarray, pos: np.ndarray, n: np.nd
     The map's and the mask's values, each minus its own mean, are compared pixel-wise by the alignment
     ``ξ = 2ab / (a² + b²)``, enhanced as ``(ξ + 1)² / 4`` and averaged (over n − 1, as the reference code). Pixels
     fall into four kinds (map × mask, 1 or 0), each with one value, so the counts suffice. A mask with no blurred
-    pixel scores the fraction of pixels the map calls sharp; an all-blurred mask, the fraction it calls blurred.
+    pixel scores the number of pixels the map calls sharp over n − 1; an all-blurred mask, those it calls blurred.
 
     >>> float(enhanced_alignment(np.array(2.), np.array(0.), np.array(2.), np.array(4.)).round(4))  # perfect, n = 4
     1.3333

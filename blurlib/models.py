@@ -220,9 +220,9 @@ class UNetRefiner(nn.Module):
         logits = up(score(conv5_3)) + correction(decoder(conv1_2 … conv5_3))
 
     The correction starts at zero, so training starts from config V and the decoder learns only what DBM's
-    1/16-resolution head cannot draw: sharp region boundaries. With :attr:`deep_supervision`, the training loss
-    also covers config V's map alone (``forward(x, return_sides=True)`` returns it as the one side output), so that
-    map stays a blur map of its own (and can be shown beside the refined one).
+    1/16-resolution head cannot draw: sharp region boundaries. The training loss also covers config V's map alone
+    (:attr:`deep_supervision`; ``forward(x, return_sides=True)`` returns it as the one side output), so that map
+    stays a blur map of its own (and can be shown beside the refined one).
     """
 
     deep_supervision = True

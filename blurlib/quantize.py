@@ -119,8 +119,8 @@ def _observed(q: nn.Module) -> dict[str, nn.Module]:
 def calibrate(model: nn.Module, images: Iterable[np.ndarray], *, convention: str = "caffe",
               size: int = DEFAULT_SIZE) -> dict:
     """Activation scales of the int8 model of ``model`` (config I–V or unet), observed on ``images`` (uint8 RGB (H, W, 3),
-    resized to ``size``²). Returns ``{"engine", "size", "images", "activations": {module: [scale, zero_point,
-    quant_min, quant_max]}}``, the content of ``int8_calibration.json``."""
+    resized to ``size``²). Returns ``{"engine", "model" (its class), "size", "images", "activations": {module: [scale,
+    zero_point, quant_min, quant_max]}}``, the content of ``int8_calibration.json``."""
     with _quiet():
         q = _prepared(model)
     n = 0
@@ -133,7 +133,7 @@ def calibrate(model: nn.Module, images: Iterable[np.ndarray], *, convention: str
     for name, obs in _observed(q).items():
         scale, zero_point = obs.calculate_qparams()
         acts[name] = [float(scale), int(zero_point), int(obs.quant_min), int(obs.quant_max)]
-    return {"engine": ENGINE, "size": size, "images": n, "activations": acts}
+    return {"engine": ENGINE, "model": type(model).__name__, "size": size, "images": n, "activations": acts}
 
 
 def int8_model(model: nn.Module, calibration: dict) -> Int8BlurMapper:
@@ -143,6 +143,10 @@ def int8_model(model: nn.Module, calibration: dict) -> Int8BlurMapper:
                  scale=s, zero_point=z, dtype=torch.quint8, quant_min=lo, quant_max=hi),
                  weight=QCONFIG.weight)
              for name, (s, z, lo, hi) in calibration["activations"].items()}
+    made_for = calibration.get("model", type(model).__name__)  # files written before the class was recorded: V
+    if made_for != type(model).__name__:
+        raise BlurlibError(f"int8 calibration made for a {made_for}, not a {type(model).__name__} (same trunk, other "
+                           "head); calibrate again with `blurlib quantize`.")
     with _quiet():
         q = _prepared(model, fixed)
         missing = set(_observed(q)) - set(fixed)

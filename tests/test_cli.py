@@ -112,6 +112,18 @@ def test_evaluate_run_scores_the_guided_refinement_beside_the_model(tiny_run, sy
     for key in ("ours", "guided"):
         assert saved[key]["paper"]["n_images"] == 4 and set(DETECTION_MEASURES) <= set(saved[key]["pooled"])
     assert saved["guided"]["pooled"]["mae"] != result["ours"]["pooled"]["mae"]  # a different map, scored alike
+    from blurlib import checkpoint
+    from blurlib.apps import guided_refine
+    from blurlib.metrics import Counts, summarize
+    from blurlib.predict import predict_map
+    model, ckpt = checkpoint.load_model(tiny_run / "model.pt")
+    c = Counts()
+    for p in synthetic.select("test")[:4]:  # the guided row is the guided filter of the model's own maps
+        image, mask = p.load()
+        m = predict_map(model, image, size=ckpt["meta"]["profile"]["size"], convention=ckpt["convention"],
+                        precision=saved["precision"])
+        c.add(guided_refine(image, m), mask, p.name)
+    assert summarize(c, "pooled") == pytest.approx(saved["guided"]["pooled"])
     stems = {p.stem for p in (tiny_run / "maps").glob("*.png")}
     assert len(stems) == 4 and {s + GUIDED_SUFFIX for s in stems if not s.endswith(GUIDED_SUFFIX)} <= stems
 

@@ -24,6 +24,8 @@ def _maps(seed: int, n: int = 6):
         mask = (yy - cy) ** 2 + (xx - cx) ** 2 < r * r
         if i == 0:
             mask[:] = False  # one image without blurred pixels
+        if i == 1:
+            mask[:] = True  # and one all blurred
         soft = np.clip(mask * rng.uniform(0.3, 1.0) + rng.normal(0, 0.25, (h, w)), 0, 1)
         out.append((np.rint(soft * 255) / 255.0, mask))
     return out
@@ -67,3 +69,18 @@ def test_structure_measure_ranks_a_sharp_map_above_a_soft_one():
     assert structure_measure(mask.astype(float), mask) == pytest.approx(1.0)
     assert 0.3 < structure_measure(soft, mask) < 0.9
     assert structure_measure(1 - mask.astype(float), mask) == pytest.approx(0.0)
+
+
+def test_maps_are_scored_as_given_where_the_reference_stretches_them():
+    """The reference code min-max stretches each map first: the same on a map spanning [0, 1], not on a timid one."""
+    mask = np.zeros((30, 40), bool)
+    mask[:, 20:] = True
+    timid = np.where(mask, 191, 64).astype(np.uint8)  # right everywhere, never sure: 0.25 / 0.75
+    c = Counts()
+    c.add(timid, mask)
+    ours = summarize(c, "pooled")
+    given, stretched = sod.MAE(), sod.MAE()
+    given.step(timid / 255.0, mask, normalize=False)
+    stretched.step(timid, mask.astype(np.uint8) * 255)  # the reference's default: stretched to 0 / 1
+    assert ours["mae"] == pytest.approx(given.get_results()["mae"]) == pytest.approx(64 / 255)
+    assert stretched.get_results()["mae"] == 0.0

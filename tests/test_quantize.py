@@ -58,6 +58,10 @@ def test_unet_runs_its_trunk_in_int8_and_its_decoder_in_float():
     from blurlib.models import conv_names
     assert len(calib["activations"]) == 1 + len(conv_names())  # the input and the 13 trunk convs, no decoder layer
     assert all(k == "quant" or k.startswith("trunk.") for k in calib["activations"])
+    assert calib["model"] == "UNetRefiner"
+    v = build("V").eval()
+    with pytest.raises(BlurlibError, match="made for a UNetRefiner, not a BlurMapper"):
+        int8_model(v, calib)  # the same trunk keys: only the recorded class tells them apart
     q = int8_model(net, calib)
     for image in _photos(2, size=64, seed=1):
         a = predict_map(net, image, size=64, precision="fp32", device="cpu")
