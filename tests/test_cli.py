@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -102,10 +103,13 @@ def test_publish_copies_results_and_fp16_weights(synthetic, tmp_path, capsys):
     assert all(torch.allclose(half[k].float(), full[k], rtol=1e-3, atol=1e-4) for k in full)
 
 
-def test_evaluate_run_scores_the_guided_refinement_beside_the_model(tiny_run, synthetic):
+def test_evaluate_run_scores_the_guided_refinement_beside_the_model(tiny_run, synthetic, tmp_path):
+    import shutil
+
     from blurlib.apps import GUIDED_EPS, GUIDED_RADIUS
     from blurlib.evaluate import GUIDED_SUFFIX, evaluate_run
     from blurlib.metrics import DETECTION_MEASURES
+    tiny_run = Path(shutil.copytree(tiny_run, tmp_path / "run"))  # the shared run stays unscored for other tests
     result = evaluate_run(tiny_run, synthetic.select("test")[:4], progress=False, full_range=False, n_maps=2)
     saved = json.loads((tiny_run / "metrics.json").read_text())
     assert saved["guided_settings"] == {"radius": GUIDED_RADIUS, "eps": GUIDED_EPS}
