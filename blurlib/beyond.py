@@ -13,6 +13,7 @@ import pandas as pd
 
 from blurlib.data import Benchmark
 from blurlib.later_split import LABELS, published_rows, row_name, scores_row
+from blurlib.metrics import DETECTION_MEASURES
 from blurlib.profiles import Profile
 from blurlib.runs import RunResult, run_result
 
@@ -22,9 +23,7 @@ REFINED_LOSS = "bce_iou"
 """The refined model and the loss it trains with (``scripts/run_experiments.py`` and :func:`comparison_runs` use
 these)."""
 
-COLUMNS = {k: LABELS[k] for k in (("pooled", "mae"), ("pooled", "fbeta_max_image"), ("pooled", "fbeta_mean_image"),
-                                  ("pooled", "fbeta_adaptive"), ("pooled", "emeasure_max"), ("pooled", "emeasure_mean"),
-                                  ("pooled", "emeasure_adaptive"), ("pooled", "smeasure"), ("pooled", "fbeta_max"),
+COLUMNS = {k: LABELS[k] for k in (*(("pooled", m) for m in DETECTION_MEASURES), ("pooled", "fbeta_max"),
                                   ("paper", "ods"), ("pooled", "ods"))}
 """The comparison's columns: the detection literature's measures, then the pooled Fβ max and ODS under both
 protocols (labels from :data:`blurlib.later_split.LABELS`)."""
