@@ -15,13 +15,17 @@ from blurlib.data import Benchmark
 from blurlib.later_split import LABELS, published_rows, row_name, scores_row
 from blurlib.metrics import DETECTION_MEASURES
 from blurlib.profiles import Profile
-from blurlib.runs import RunResult, run_result
+from blurlib.runs import RUNS, RunResult, run_result
 
 BASE_MODEL = "V"
 REFINED_MODEL = "unet"
 REFINED_LOSS = "bce_iou"
 """The refined model and the loss it trains with (``scripts/run_experiments.py`` and :func:`comparison_runs` use
 these)."""
+
+BENCH_REPORT = RUNS / "bench_cpu" / "beyond.json"
+"""The committed inference and training-step times of :data:`BASE_MODEL` and :data:`REFINED_MODEL` (``blurlib bench
+--models V unet --out …``), beside the paper models' report ``bench.json`` of the same CPU."""
 
 COLUMNS = {k: LABELS[k] for k in (*(("pooled", m) for m in DETECTION_MEASURES), ("pooled", "fbeta_max"),
                                   ("paper", "ods"), ("pooled", "ods"))}
@@ -34,12 +38,13 @@ ROWS = {"ours": row_name(BASE_MODEL), "guided": f"{row_name(BASE_MODEL)} + guide
 
 
 def comparison_runs(bench: Benchmark, profile: Profile, train_split: str, test_split: str, runs: str = "auto",
-                    progress: bool = False) -> dict[str, RunResult]:
+                    progress: bool = False, device: str | None = None) -> dict[str, RunResult]:
     """Config V's run and the refined model's run, both trained on ``train_split`` with ``profile`` and scored on
-    ``test_split`` (committed runs when present, see :func:`blurlib.runs.run_result`)."""
-    return {BASE_MODEL: run_result(bench, profile, BASE_MODEL, train_split, test_split, runs=runs, progress=progress),
-            REFINED_MODEL: run_result(bench, profile, REFINED_MODEL, train_split, test_split, loss=REFINED_LOSS,
-                                      runs=runs, progress=progress)}
+    ``test_split`` (committed runs when present, else trained now on ``device``; see
+    :func:`blurlib.runs.run_result`)."""
+    kw = dict(runs=runs, progress=progress, device=device)
+    return {BASE_MODEL: run_result(bench, profile, BASE_MODEL, train_split, test_split, **kw),
+            REFINED_MODEL: run_result(bench, profile, REFINED_MODEL, train_split, test_split, loss=REFINED_LOSS, **kw)}
 
 
 def comparison_table(results: dict[str, RunResult], published: bool = False) -> pd.DataFrame:

@@ -248,6 +248,37 @@ def pr_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str = "",
     return fig
 
 
+def profile_row(image: np.ndarray, row: int, curves: dict[str, np.ndarray], title: str = ""):
+    """Blur maps along one row of pixels: ``image`` (uint8 RGB (H, W, 3)) with the row marked, and beside it each of
+    ``curves`` (``{label: float map (H, W) in [0, 1]}``, the ground truth among them, drawn as a grey step) against
+    the column (pixels), with the image's brightness along the row (mean of R, G, B, / 255) dotted underneath."""
+    with plt.rc_context(STYLE):
+        h, w = image.shape[:2]
+        fig, (ax_im, ax) = plt.subplots(1, 2, figsize=(9.0, 3.0), gridspec_kw={"width_ratios": [w / h * 1.0, 2.2]})
+        ax_im.imshow(image)
+        ax_im.axhline(row, color="yellow", lw=1.2)
+        ax_im.set_axis_off()
+        ax_im.set_title(f"row {row} (yellow)")
+        x = np.arange(w)
+        ax.plot(x, image[row].mean(axis=-1) / 255.0, ":", color="0.55", lw=1.0, label="image brightness")
+        for i, (label, m) in enumerate(curves.items()):
+            if i == 0:
+                ax.fill_between(x, m[row], step="mid", color="0.85", label=label)
+            else:
+                ax.plot(x, m[row], color=f"C{(i - 1) % 10}", ls=LINESTYLES[(i - 1) % len(LINESTYLES)], lw=1.4,
+                        label=label)
+        ax.set_xlim(0, w - 1)
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("column (pixels)")
+        ax.set_ylabel("blur map (1 = blurred)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
+        if title:
+            fig.suptitle(title, fontsize=9)
+        fig.tight_layout()
+    return fig
+
+
 def _map_colorbar(fig, mappable, axes, label: str = MAP_NOTE, cax=None):
     cb = fig.colorbar(mappable, cax=cax) if cax is not None else fig.colorbar(mappable, ax=axes, fraction=0.025,
                                                                               pad=0.01)

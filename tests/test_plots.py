@@ -84,3 +84,20 @@ def test_save_shows_the_figure_when_asked_and_closes_it(tmp_path, monkeypatch):
     assert kw["raw"] and kw["metadata"]["image/png"]["width"] > 10 and (tmp_path / "fig.pdf").exists()
     plots.save(plots.image_rows([[np.zeros((8, 8, 3), np.uint8)]], ["image"]), tmp_path / "quiet.png")
     assert len(shown) == 1  # outside a notebook nothing is displayed
+
+
+def test_profile_row_draws_each_map_along_the_marked_row():
+    image = np.zeros((40, 80, 3), np.uint8)
+    image[:, 40:] = 200
+    truth = np.zeros((40, 80))
+    truth[:, 40:] = 1
+    ramp = np.tile(np.linspace(0, 1, 80), (40, 1))
+    ramp[7] = 0.25  # only row 7 differs: the curve must come from that row
+    fig = plots.profile_row(image, 7, {"ground truth": truth, "map": ramp}, title="t")
+    ax_im, ax = fig.axes
+    assert ax_im.lines[0].get_ydata()[0] == 7  # the row is marked on the image
+    lines = {line.get_label(): line.get_ydata() for line in ax.lines}
+    assert np.allclose(lines["map"], 0.25)
+    assert np.allclose(lines["image brightness"], image[7].mean(axis=-1) / 255)
+    assert [c.get_label() for c in ax.collections] == ["ground truth"]  # the truth is the grey step beneath
+    plots.plt.close(fig)
