@@ -33,8 +33,9 @@ COLUMNS = {k: LABELS[k] for k in (*(("pooled", m) for m in DETECTION_MEASURES), 
 protocols (labels from :data:`blurlib.later_split.LABELS`)."""
 
 ROWS = {"ours": row_name(BASE_MODEL), "guided": f"{row_name(BASE_MODEL)} + guided filter",
-        "refined": f"{REFINED_MODEL} (config V + decoder)"}
-"""Row labels of :func:`comparison_table`: the base model's maps, the same maps guided-filtered, the refined model's."""
+        "refined": f"{REFINED_MODEL} (config V + decoder)", "refined_guided": f"{REFINED_MODEL} + guided filter"}
+"""Row labels of :func:`comparison_table`: the base model's maps, the same maps guided-filtered, the refined model's,
+and those guided-filtered too."""
 
 
 def comparison_runs(bench: Benchmark, profile: Profile, train_split: str, test_split: str, runs: str = "auto",
@@ -48,14 +49,16 @@ def comparison_runs(bench: Benchmark, profile: Profile, train_split: str, test_s
 
 
 def comparison_table(results: dict[str, RunResult], published: bool = False) -> pd.DataFrame:
-    """Rows :data:`ROWS` (config V's maps, the same maps guided-filtered, the refined model's maps) and, with
+    """Rows :data:`ROWS` (config V's maps, the same maps guided-filtered, the refined model's maps, those
+    guided-filtered) and, with
     ``published``, the later split's published rows; columns :data:`COLUMNS`, ``test images`` and ``source``.
 
     A run scored before the guided refinement was part of every evaluation has no ``guided`` scores: its row is
     left out (re-run it with ``scripts/run_experiments.py --only NAME --rerun``).
     """
     base, refined = results[BASE_MODEL], results[REFINED_MODEL]
-    sources = {"ours": (base, "ours"), "guided": (base, "guided"), "refined": (refined, "ours")}
+    sources = {"ours": (base, "ours"), "guided": (base, "guided"), "refined": (refined, "ours"),
+               "refined_guided": (refined, "guided")}
     rows = {ROWS[key]: scores_row(r.metrics[field], COLUMNS, f"ours ({r.label})")
             for key, (r, field) in sources.items() if field in r.metrics}
     df = pd.DataFrame(rows | (published_rows(COLUMNS) if published else {})).T

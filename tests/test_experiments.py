@@ -120,12 +120,14 @@ def test_comparison_table_rows_come_from_the_runs_and_a_run_without_guided_score
         return {"paper": m, "pooled": m}
 
     base = RunResult(None, {}, {"ours": scores(0.12), "guided": scores(0.11)}, "", "committed: cpu-short, CUHK")
-    refined = RunResult(None, {}, {"ours": scores(0.06)}, "", "committed: cpu-short, CUHK")
+    refined = RunResult(None, {}, {"ours": scores(0.06), "guided": scores(0.05)}, "", "committed: cpu-short, CUHK")
     t = comparison_table({"V": base, "unet": refined}, published=True)
     mae = COLUMNS[("pooled", "mae")]
-    assert list(t.index[:3]) == list(ROWS.values()) and t.loc[ROWS["refined"], mae] == 0.06
-    assert t.loc[ROWS["guided"], mae] == 0.11 and set(COLUMNS.values()) <= set(t.columns)
+    assert list(t.index[:4]) == list(ROWS.values()) and t.loc[ROWS["refined"], mae] == 0.06
+    assert t.loc[ROWS["guided"], mae] == 0.11 and t.loc[ROWS["refined_guided"], mae] == 0.05
+    assert set(COLUMNS.values()) <= set(t.columns)
     published = t[t["source"] == "published"]
     assert len(published) >= 1 and published["ODS (paper protocol)"].isna().all()  # later work pools, if anything
     old = RunResult(None, {}, {"ours": scores(0.12)}, "", "committed")  # scored before the guided refinement
     assert ROWS["guided"] not in comparison_table({"V": old, "unet": refined}).index
+    assert ROWS["refined_guided"] in comparison_table({"V": old, "unet": refined}).index
