@@ -109,5 +109,5 @@ def test_readme_states_the_measured_run_to_run_reproducibility():
     paragraph = text[text.index("**Run-to-run reproducibility.**"):]
     paragraph = paragraph[:paragraph.index("reproducibility.py")]
     assert f"largest difference over every score: {report['max_abs_delta']:.4f}" in paragraph
-    named = set(re.findall(r"\b[IV]+_(?:odd|even)\b", paragraph))
+    named = set(re.findall(r"\b[IV]+_(?:odd|even|defocus604)\b", paragraph))
     assert named == set(report["runs"]), f"README names {sorted(named)}, the report holds {sorted(report['runs'])}"
