@@ -50,8 +50,8 @@ def comparison_runs(bench: Benchmark, profile: Profile, train_split: str, test_s
 
 def comparison_table(results: dict[str, RunResult], published: bool = False) -> pd.DataFrame:
     """Rows :data:`ROWS` (config V's maps, the same maps guided-filtered, the refined model's maps, those
-    guided-filtered) and, with
-    ``published``, the later split's published rows; columns :data:`COLUMNS`, ``test images`` and ``source``.
+    guided-filtered) and, with ``published``, the later split's published rows; columns :data:`COLUMNS`,
+    ``test images`` and ``source``.
 
     A run scored before the guided refinement was part of every evaluation has no ``guided`` scores: its row is
     left out (re-run it with ``scripts/run_experiments.py --only NAME --rerun``).

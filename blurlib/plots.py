@@ -254,7 +254,7 @@ def profile_row(image: np.ndarray, row: int, curves: dict[str, np.ndarray], titl
     the column (pixels), with the image's brightness along the row (mean of R, G, B, / 255) dotted underneath."""
     with plt.rc_context(STYLE):
         h, w = image.shape[:2]
-        fig, (ax_im, ax) = plt.subplots(1, 2, figsize=(9.0, 3.0), gridspec_kw={"width_ratios": [w / h * 1.0, 2.2]})
+        fig, (ax_im, ax) = plt.subplots(1, 2, figsize=(9.0, 3.0), gridspec_kw={"width_ratios": [w / h, 2.2]})
         ax_im.imshow(image)
         ax_im.axhline(row, color="yellow", lw=1.2)
         ax_im.set_axis_off()
