@@ -250,8 +250,9 @@ def pr_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str = "",
 
 def profile_row(image: np.ndarray, row: int, curves: dict[str, np.ndarray], title: str = ""):
     """Blur maps along one row of pixels: ``image`` (uint8 RGB (H, W, 3)) with the row marked, and beside it each of
-    ``curves`` (``{label: float map (H, W) in [0, 1]}``, the ground truth among them, drawn as a grey step) against
-    the column (pixels), with the image's brightness along the row (mean of R, G, B, / 255) dotted underneath."""
+    ``curves`` (``{label: float map (H, W) in [0, 1]}``, the first one the ground truth, drawn as a shaded step: shaded
+    = blurred) against the column (pixels), with the image's brightness along the row (mean of R, G, B, / 255) as a
+    thin black dotted line."""
     with plt.rc_context(STYLE):
         h, w = image.shape[:2]
         fig, (ax_im, ax) = plt.subplots(1, 2, figsize=(9.0, 3.0), gridspec_kw={"width_ratios": [w / h, 2.2]})
@@ -260,10 +261,11 @@ def profile_row(image: np.ndarray, row: int, curves: dict[str, np.ndarray], titl
         ax_im.set_axis_off()
         ax_im.set_title(f"row {row} (yellow)")
         x = np.arange(w)
-        ax.plot(x, image[row].mean(axis=-1) / 255.0, ":", color="0.55", lw=1.0, label="image brightness")
+        ax.plot(x, image[row].mean(axis=-1) / 255.0, ":", color="black", lw=0.8, label="image brightness")
         for i, (label, m) in enumerate(curves.items()):
             if i == 0:
-                ax.fill_between(x, m[row], step="mid", color="0.85", label=label)
+                ax.fill_between(x, m[row], step="mid", color="lightsteelblue", alpha=0.6, lw=0,
+                                label=f"{label} (shaded = blurred)")
             else:
                 ax.plot(x, m[row], color=f"C{(i - 1) % 10}", ls=LINESTYLES[(i - 1) % len(LINESTYLES)], lw=1.4,
                         label=label)
