@@ -261,7 +261,8 @@ def profile_row(image: np.ndarray, row: int, curves: dict[str, np.ndarray], titl
         ax_im.set_axis_off()
         ax_im.set_title(f"row {row} (yellow)")
         x = np.arange(w)
-        ax.plot(x, image[row].mean(axis=-1) / 255.0, ":", color="black", lw=0.8, label="image brightness")
+        ax.plot(x, image[row].mean(axis=-1) / 255.0, ":", color="black", lw=0.8,
+                label="image brightness (0 = black, 1 = white)")
         for i, (label, m) in enumerate(curves.items()):
             if i == 0:
                 ax.fill_between(x, m[row], step="mid", color="lightsteelblue", alpha=0.6, lw=0,

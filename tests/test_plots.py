@@ -98,6 +98,6 @@ def test_profile_row_draws_each_map_along_the_marked_row():
     assert ax_im.lines[0].get_ydata()[0] == 7  # the row is marked on the image
     lines = {line.get_label(): line.get_ydata() for line in ax.lines}
     assert np.allclose(lines["map"], 0.25)
-    assert np.allclose(lines["image brightness"], image[7].mean(axis=-1) / 255)
+    assert np.allclose(lines["image brightness (0 = black, 1 = white)"], image[7].mean(axis=-1) / 255)
     assert [c.get_label() for c in ax.collections] == ["ground truth (shaded = blurred)"]  # the step beneath
     plots.plt.close(fig)
