@@ -54,7 +54,8 @@ def comparison_table(results: dict[str, RunResult], published: bool = False) -> 
     ``test images`` and ``source``.
 
     A run scored before the guided refinement was part of every evaluation has no ``guided`` scores: its row is
-    left out (re-run it with ``scripts/run_experiments.py --only NAME --rerun``).
+    left out, and a measure it was not scored with is NaN (re-run it with ``scripts/run_experiments.py --only NAME
+    --rerun``).
     """
     base, refined = results[BASE_MODEL], results[REFINED_MODEL]
     sources = {"ours": (base, "ours"), "guided": (base, "guided"), "refined": (refined, "ours"),
