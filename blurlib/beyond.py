@@ -28,9 +28,9 @@ BENCH_REPORT = RUNS / "bench_cpu" / "beyond.json"
 --models V unet --out …``), beside the paper models' report ``bench.json`` of the same CPU."""
 
 COLUMNS = {k: LABELS[k] for k in (*(("pooled", m) for m in DETECTION_MEASURES), ("pooled", "fbeta_max"),
-                                  ("paper", "ods"), ("pooled", "ods"))}
-"""The comparison's columns: the detection literature's measures, then the pooled Fβ max and ODS under both
-protocols (labels from :data:`blurlib.later_split.LABELS`)."""
+                                  ("paper", "ods"), ("pooled", "ods"), ("pooled", "mae_floor"))}
+"""The comparison's columns: the detection literature's measures, then the pooled Fβ max, ODS under both
+protocols and the MAE floor (:func:`blurlib.metrics.mae_floor`; labels from :data:`blurlib.later_split.LABELS`)."""
 
 ROWS = {"ours": row_name(BASE_MODEL), "guided": f"{row_name(BASE_MODEL)} + guided filter",
         "refined": f"{REFINED_MODEL} (config V + decoder)", "refined_guided": f"{REFINED_MODEL} + guided filter"}

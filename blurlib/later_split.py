@@ -23,12 +23,13 @@ LABELS = {("pooled", "mae"): "MAE (mean per image)", ("pooled", "fbeta_max"): "F
           ("pooled", "fbeta_max_image"): "Fβ max (per-image curve)",
           ("pooled", "fbeta_mean_image"): "Fβ mean (per-image curve)",
           ("pooled", "emeasure_max"): "E max (per-image curve)", ("pooled", "emeasure_mean"): "E mean (per-image curve)",
-          ("pooled", "emeasure_adaptive"): "E adaptive (mean per image)", ("pooled", "smeasure"): "S (mean per image)"}
+          ("pooled", "emeasure_adaptive"): "E adaptive (mean per image)", ("pooled", "smeasure"): "S (mean per image)",
+          ("pooled", "mae_floor"): "MAE floor (best order-keeping recalibration)"}
 """Every measure's column label, each saying how it is computed: ``(protocol in metrics.json, key): label``.
 
-MAE, the adaptive Fβ and E, S and the measures over the per-image curve are per-image (the same under both protocols,
-:mod:`blurlib.metrics`); Fβ max is also given from the pooled curve; ODS and AP under both protocols, as later papers
-pool and the DBM paper's tables do not."""
+MAE, its floor (:func:`blurlib.metrics.mae_floor`), the adaptive Fβ and E, S and the measures over the per-image
+curve are per-image (the same under both protocols, :mod:`blurlib.metrics`); Fβ max is also given from the pooled
+curve; ODS and AP under both protocols, as later papers pool and the DBM paper's tables do not."""
 
 COLUMNS = {k: LABELS[k] for k in (("pooled", "mae"), ("pooled", "fbeta_max"), ("pooled", "fbeta_adaptive"),
                                   ("pooled", "ods"), ("pooled", "ap"), ("paper", "ods"), ("paper", "ap"))}

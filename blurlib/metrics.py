@@ -30,6 +30,10 @@ levels (:func:`detection_measures`):
   (over the per-image averaged curve) and ``emeasure_adaptive``;
 - ``smeasure`` — S-measure (structure, Fan et al., ICCV 2017), α = 0.5, per image, averaged.
 
+And one measure of ours, not of that literature: ``mae_floor`` (:func:`mae_floor`), the lowest MAE that any
+recalibration of the map keeping its order (a non-decreasing function of the level, the same for every image)
+can reach. MAE above it is calibration (soft values); the floor itself only falls if the map ranks pixels better.
+
 The maps are scored as given, rounded to 8-bit levels. The reference code of these measures (Fan et al.'s MATLAB
 code, and ``pysodmetrics``, which follows it) first stretches each map to span [0, 1] (min-max) and then truncates to
 8 bits; on a map that spans [0, 1] on exact 8-bit levels both give the same numbers (``pysodmetrics`` with
@@ -149,7 +153,35 @@ def summarize(c: Counts, protocol: str = "paper") -> dict:
         ods, ap = _f(p, r).max(), float(np.sum((r[:-1] - r[1:]) * p[:-1]) + r[-1] * p[-1])
     return {"protocol": protocol, "ods": float(ods), "ois": float(f_img.max(axis=1).mean()), "ap": float(ap),
             "mae": float(np.mean(c.abs_err)), "fbeta_max": float(_f(p, r, BETA2).max()),
-            "fbeta_adaptive": float(np.mean(c.fbeta_adaptive))} | detection_measures(c) | {"n_images": len(c)}
+            "fbeta_adaptive": float(np.mean(c.fbeta_adaptive))} | detection_measures(c) | \
+        {"mae_floor": mae_floor(c), "n_images": len(c)}
+
+
+def threshold_error(c: Counts) -> np.ndarray:
+    """Each image's fraction of wrong pixels when its map is binarised at every 8-bit threshold, averaged over the
+    images: shape (257,), entry k for "blurred where level ≥ k" (k = 256: nothing blurred). Values in [0, 1]."""
+    tp, fp = np.array(c.tp, np.float64), np.array(c.fp, np.float64)
+    pos = np.array(c.pos, np.float64)[:, None]
+    n = pos + np.array(c.neg, np.float64)[:, None]
+    wrong = np.hstack([fp + pos - tp, pos])  # false positives + missed blurred pixels; k = 256 misses them all
+    return (wrong / np.maximum(n, 1)).mean(axis=0)
+
+
+def mae_floor(c: Counts) -> float:
+    """The lowest MAE (mean per image) of ``f(map)`` over every non-decreasing ``f: [0, 1] -> [0, 1]`` applied to
+    all images alike: the best recalibration that keeps the map's order of pixels (a temperature, a bias, a
+    lookup table, any sharpening).
+
+    MAE is linear in the values ``f`` gives the 256 levels, and the non-decreasing choices form a polytope whose
+    corners are the steps "1 from level k on, 0 below"; so the minimum is a binarisation, the least of
+    :func:`threshold_error`. A map whose MAE is near its floor is calibrated; lowering the floor needs a map that
+    ranks pixels better.
+
+    >>> c = Counts(); c.add(np.array([[0.2, 0.4, 0.6, 0.9]]), np.array([[False, True, False, True]]))
+    >>> round(c.abs_err[0], 3), mae_floor(c)
+    (0.375, 0.25)
+    """
+    return float(threshold_error(c).min())
 
 
 DETECTION_MEASURES = ("mae", "fbeta_max_image", "fbeta_mean_image", "fbeta_adaptive", "emeasure_max",

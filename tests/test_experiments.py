@@ -126,6 +126,7 @@ def test_comparison_table_rows_come_from_the_runs_and_a_run_without_guided_score
     assert list(t.index[:4]) == list(ROWS.values()) and t.loc[ROWS["refined"], mae] == 0.06
     assert t.loc[ROWS["guided"], mae] == 0.11 and t.loc[ROWS["refined_guided"], mae] == 0.05
     assert set(COLUMNS.values()) <= set(t.columns)
+    assert t[COLUMNS[("pooled", "mae_floor")]].isna().all()  # a measure the runs were not scored with: NaN
     published = t[t["source"] == "published"]
     assert len(published) >= 1 and published["ODS (paper protocol)"].isna().all()  # later work pools, if anything
     old = RunResult(None, {}, {"ours": scores(0.12)}, "", "committed")  # scored before the guided refinement

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -62,3 +63,25 @@ def test_resize_gives_the_requested_shape_and_a_binary_mask(image, size):
     assert m.shape == (size, size) and m.dtype == bool
     if not mask.any() or mask.all():  # nearest neighbour creates no label that was not there
         assert (m == mask.flat[0]).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(arrays(np.uint8, st.tuples(st.integers(1, 8), st.integers(1, 8))), min_size=1, max_size=3),
+       st.data())
+def test_no_order_keeping_recalibration_beats_the_mae_floor(maps_, data):
+    from blurlib.metrics import mae_floor, threshold_error
+    masks = [data.draw(arrays(np.bool_, m.shape)) for m in maps_]
+    lut = np.sort(data.draw(arrays(np.uint8, 256)))  # any non-decreasing recalibration of the 256 levels
+    c, recal = Counts(), Counts()
+    for m, mask in zip(maps_, masks):
+        c.add(m, mask)
+        recal.add(lut[m], mask)
+    floor = mae_floor(c)
+    assert 0.0 <= floor <= summarize(c, "pooled")["mae"] + 1e-12
+    assert floor <= summarize(recal, "pooled")["mae"] + 1e-12
+    k = int(np.argmin(threshold_error(c)))  # the floor is reached by binarising at its threshold
+    binary = Counts()
+    for m, mask in zip(maps_, masks):
+        binary.add((m >= k).astype(np.uint8) * 255, mask)
+    assert summarize(binary, "pooled")["mae"] == pytest.approx(floor, abs=1e-12)
+    assert summarize(c, "paper")["mae_floor"] == floor
