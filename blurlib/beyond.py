@@ -15,13 +15,18 @@ from blurlib.data import Benchmark
 from blurlib.later_split import LABELS, published_rows, row_name, scores_row
 from blurlib.metrics import DETECTION_MEASURES
 from blurlib.profiles import Profile
-from blurlib.runs import RUNS, RunResult, run_result
+from blurlib.runs import DEFAULT_MODEL, RUNS, RunResult, run_result
 
 BASE_MODEL = "V"
 REFINED_MODEL = "unet"
 REFINED_LOSS = "bce_iou"
 """The refined model and the loss it trains with (``scripts/run_experiments.py`` and :func:`comparison_runs` use
 these)."""
+
+SHIPPED_MODELS = {BASE_MODEL: DEFAULT_MODEL, REFINED_MODEL: RUNS / f"{REFINED_MODEL}_odd" / "model_fp16.pt"}
+"""The fp16 weights shipped, by model name: config V (the paper's recipe; every command's default) and the refined
+model (``cpu-short``, trained on D_o), whose maps leave more sharp pixels untouched when magnifying blur on both
+splits (notebook 10): ``blurlib magnify --model unet``."""
 
 BENCH_REPORT = RUNS / "bench_cpu" / "beyond.json"
 """The committed inference and training-step times of :data:`BASE_MODEL` and :data:`REFINED_MODEL` (``blurlib bench

@@ -13,6 +13,7 @@ from pathlib import Path
 from blurlib import checkpoint, runtime
 from blurlib.apps import MAGNIFY_SIGMA, MAGNIFY_THRESHOLD, blur_degree, check_pair, check_png_scale, magnify, segment
 from blurlib.baselines import METHODS
+from blurlib.beyond import BASE_MODEL, SHIPPED_MODELS
 from blurlib.bench import precision_accuracy, run_bench, runtime_table
 from blurlib.data import CATEGORIES, open_dataset
 from blurlib.data import SOURCES as DATA_SOURCES
@@ -143,6 +144,15 @@ def default_checkpoint() -> Path:
     return DEFAULT_MODEL
 
 
+def shipped_checkpoint(name: str) -> Path:
+    """The shipped fp16 weights of model ``name`` (:data:`blurlib.beyond.SHIPPED_MODELS`)."""
+    if name == BASE_MODEL:
+        return default_checkpoint()
+    if not SHIPPED_MODELS[name].exists():
+        raise BlurlibError(f"{SHIPPED_MODELS[name]}: no {name} model shipped in this checkout; pass --checkpoint CKPT.")
+    return SHIPPED_MODELS[name]
+
+
 def cmd_evaluate(args) -> int:
     if args.run:
         return _evaluate_run(args)
@@ -231,9 +241,9 @@ def _maps_for(args):
     """Yield (image path, image, map) for each image: from --map files, or predicted with --checkpoint/default."""
     if args.map and len(args.map) != len(args.images):
         raise BlurlibError(f"{len(args.images)} images but {len(args.map)} maps: pass one --map per image.")
-    if args.map and (args.device or args.precision != "auto"):
-        raise BlurlibError("--device and --precision choose how maps are predicted; with --map the maps are given: "
-                           "drop them, or drop --map.")
+    if args.map and (args.device or args.precision != "auto" or args.model or args.checkpoint):
+        raise BlurlibError("--model, --checkpoint, --device and --precision choose how maps are predicted; with --map "
+                           "the maps are given: drop them, or drop --map.")
     model = None
     dev, prec = (None, None) if args.map else _announce(args, args.command)  # checked before any image is read
     for i, path in enumerate(args.images):
@@ -245,7 +255,7 @@ def _maps_for(args):
                 check_png_scale(m, str(args.map[i]))
         else:
             if model is None:
-                model, ckpt = checkpoint.load_model(args.checkpoint or default_checkpoint())
+                model, ckpt = checkpoint.load_model(args.checkpoint or shipped_checkpoint(args.model or BASE_MODEL))
             m = predict_map(model, image, convention=ckpt["convention"], device=dev, precision=prec)
         yield path, image, m
 
@@ -392,7 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     pu = sub.add_parser("publish", help="copy a finished run's small result files into the repository (runs/NAME)")
     pu.add_argument("run", type=Path)
     pu.add_argument("dest", type=Path)
-    pu.add_argument("--weights", action="store_true", help="also write model_fp16.pt (the default model only)")
+    pu.add_argument("--weights", action="store_true", help="also write model_fp16.pt (the shipped models only)")
     pu.set_defaults(func=cmd_publish)
 
     bl = sub.add_parser("baselines", help="score the hand-crafted baselines (Table III/V rows) on a split")
@@ -415,7 +425,11 @@ def build_parser() -> argparse.ArgumentParser:
         ap = sub.add_parser(name, help=about)
         ap.add_argument("images", nargs="+", type=Path)
         ap.add_argument("--map", nargs="+", type=Path, help="one map per image (PNG, 255 = blurred, or .npy in [0, 1])")
-        ap.add_argument("--checkpoint", type=Path, help="predict maps with this model (default: the shipped one)")
+        which = ap.add_mutually_exclusive_group()
+        which.add_argument("--model", choices=SHIPPED_MODELS,
+                           help=f"without --map: predict maps with this shipped model (default: {BASE_MODEL}; unet's "
+                                "sharper maps leave more sharp pixels untouched by magnify, notebook 10)")
+        which.add_argument("--checkpoint", type=Path, help="without --map: predict maps with this model file")
         ap.add_argument("--device", help="without --map: where maps are predicted; " + DEVICE_HELP)
         ap.add_argument("--precision", default="auto", choices=PRECISIONS,
                         help="without --map: auto (bf16 where the device has it, else fp32), bf16, fp32")

@@ -1,7 +1,8 @@
 """Publishing a finished run into the repository: the small result files, and optionally fp16 weights.
 
 ``runs/<name>/`` then holds run.json (provenance), metrics.json, pr*.csv, log.jsonl and maps/ — what the notebooks
-render — and, for the default model only, ``model_fp16.pt`` (config V in half precision, ~29 MB).
+render — and, for the shipped models only (:data:`blurlib.beyond.SHIPPED_MODELS`), ``model_fp16.pt`` (the weights in
+half precision, ~29 MB).
 """
 
 from __future__ import annotations

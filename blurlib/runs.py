@@ -2,7 +2,8 @@
 
 A run folder ``runs/<model>_<train split>/`` holds run.json (settings and provenance), metrics.json (both protocols,
 and the official HiFST maps on the same test images where available), pr.csv, log.jsonl and maps/; the default
-model's folder (:data:`DEFAULT_RUN`) also holds ``model_fp16.pt``. Notebooks read runs through :func:`run_result`: a
+model's folder (:data:`DEFAULT_RUN`) also holds ``model_fp16.pt``, as does the refined model's
+(:data:`blurlib.beyond.SHIPPED_MODELS`). Notebooks read runs through :func:`run_result`: a
 committed run is rendered as it is (and said so); without one, the run is trained and scored now with the
 notebook's profile into ``build/runs`` (git-ignored).
 """

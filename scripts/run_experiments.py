@@ -28,7 +28,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def _experiments() -> dict[str, dict]:
-    """name -> train arguments, test split, and whether the fp16 weights are published (the default model only)."""
+    """name -> train arguments, test split, and whether the fp16 weights are published (config V's, shipped from
+    its paper-recipe run V_odd_paper, and the refined model's, shipped from unet_odd: ``blurlib.beyond.SHIPPED_MODELS``;
+    the repository ignores every other run's weights)."""
     ex = {f"{c}_odd": dict(train=["--model", c, "--split", "odd"], test="even") for c in ("I", "II", "III", "IV")}
     ex["V_odd"] = dict(train=["--model", "V", "--split", "odd"], test="even", weights=True)  # Table II, default model
     ex["V_even"] = dict(train=["--model", "V", "--split", "even"], test="odd")  # Table V
@@ -46,7 +48,7 @@ def _experiments() -> dict[str, dict]:
         ex[f"{model}_defocus604"] = dict(train=["--model", model, "--split", "defocus604"], test="defocus100")
     refined = ["--model", REFINED_MODEL, "--loss", REFINED_LOSS]  # beyond the paper: config V + a refining decoder
     ex[f"{REFINED_MODEL}_defocus604"] = dict(train=[*refined, "--split", "defocus604"], test="defocus100")
-    ex[f"{REFINED_MODEL}_odd"] = dict(train=[*refined, "--split", "odd"], test="even")  # ODS on D_e beside V_odd's
+    ex[f"{REFINED_MODEL}_odd"] = dict(train=[*refined, "--split", "odd"], test="even", weights=True)  # beside V_odd
     return ex
 
 

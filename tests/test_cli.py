@@ -221,3 +221,31 @@ def test_apps_commands_predict_on_the_device_and_precision_asked(tiny_run, tmp_p
     assert main(["segment", str(tmp_path / "im.png"), "--map", str(tmp_path / "s" / "im_segment.png"), "-o",
                  str(tmp_path / "x"), "--device", "cpu"]) == 2
     assert "with --map the maps are given" in capsys.readouterr().err and not (tmp_path / "x").exists()
+
+
+def test_apps_commands_predict_with_the_shipped_model_named_by_model(tmp_path, capsys, monkeypatch):
+    import torch
+
+    from blurlib import beyond, checkpoint
+    from blurlib.data.synthetic import make_sample
+    from blurlib.models import build
+
+    Image.fromarray(make_sample(1, 48, seed=0)[1]).save(tmp_path / "im.png")
+    torch.manual_seed(0)
+    checkpoint.save(tmp_path / "unet_fp16.pt", build("unet"), "unet", "caffe")
+    monkeypatch.setitem(beyond.SHIPPED_MODELS, "unet", tmp_path / "unet_fp16.pt")
+    loaded = []
+    real = checkpoint.load_model
+    monkeypatch.setattr("blurlib.cli.checkpoint.load_model", lambda path, **k: loaded.append(path) or real(path, **k))
+    assert main(["magnify", str(tmp_path / "im.png"), "--model", "unet", "-o", str(tmp_path / "m")]) == 0
+    assert loaded == [tmp_path / "unet_fp16.pt"] and (tmp_path / "m" / "im_magnified.png").is_file()
+    monkeypatch.setitem(beyond.SHIPPED_MODELS, "unet", tmp_path / "absent.pt")
+    capsys.readouterr()
+    assert main(["segment", str(tmp_path / "im.png"), "--model", "unet", "-o", str(tmp_path / "s")]) == 2
+    device, error = capsys.readouterr().err.splitlines()  # where it would predict, then one line: what to do
+    assert error.endswith("absent.pt: no unet model shipped in this checkout; pass --checkpoint CKPT.")
+    assert main(["magnify", str(tmp_path / "im.png"), "--map", str(tmp_path / "im.png"), "--model", "unet", "-o",
+                 str(tmp_path / "x")]) == 2
+    assert "with --map the maps are given" in capsys.readouterr().err and not (tmp_path / "x").exists()
+    with pytest.raises(SystemExit):  # one model: a shipped one by name, or a file
+        main(["degree", str(tmp_path / "im.png"), "--model", "unet", "--checkpoint", str(tmp_path / "unet_fp16.pt")])
