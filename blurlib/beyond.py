@@ -9,11 +9,16 @@ later work stand beside them in rows marked *published* (``paper.toml``).
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pandas as pd
 
+from blurlib.apps import MAGNIFY_THRESHOLD
 from blurlib.data import Benchmark
+from blurlib.evaluate import PR_FULL
 from blurlib.later_split import LABELS, published_rows, row_name, scores_row
-from blurlib.metrics import DETECTION_MEASURES
+from blurlib.metrics import DETECTION_MEASURES, LOGIT_THRESHOLDS, logit
 from blurlib.profiles import Profile
 from blurlib.runs import DEFAULT_MODEL, RUNS, RunResult, run_result
 
@@ -69,3 +74,22 @@ def comparison_table(results: dict[str, RunResult], published: bool = False) -> 
             for key, (r, field) in sources.items() if field in r.metrics}
     df = pd.DataFrame(rows | (published_rows(COLUMNS) if published else {})).T
     return df.astype({c: float for c in COLUMNS.values()} | {"test images": int})
+
+
+def magnify_shares(run_dir: Path, threshold: float = MAGNIFY_THRESHOLD) -> dict[str, float]:
+    """What :func:`blurlib.apps.magnify` would do with a run's maps of its whole test split, pooled over the pixels:
+    ``sharp kept``, the share of labelled-sharp pixels left untouched (map ≤ ``threshold``), and ``blurred
+    marked``, the share of labelled-blurred pixels blurred further; both in [0, 1].
+
+    Read from the run's full-range curve (``pr_full.csv``) at its first threshold at or above ``threshold``
+    (``threshold``: the probability that threshold is, 0.1009 for 0.1; the curve steps by 1/16 in logit,
+    :data:`blurlib.metrics.LOGIT_THRESHOLDS`). The curve's lowest threshold marks every pixel blurred, so its
+    precision is the share of blurred pixels, from which the false positives follow.
+    """
+    df = pd.read_csv(Path(run_dir) / PR_FULL)
+    t = LOGIT_THRESHOLDS[np.searchsorted(LOGIT_THRESHOLDS, logit(np.array(threshold)))]
+    row = df[df["logit"] <= t].iloc[-1]  # the CSV keeps only the thresholds where the curve moves
+    blurred = df["precision"].iloc[0]
+    false_positives = blurred * row["recall"] * (1 / row["precision"] - 1)  # as a share of all pixels
+    return {"threshold": float(1 / (1 + np.exp(-t))), "sharp kept": float(1 - false_positives / (1 - blurred)),
+            "blurred marked": float(row["recall"])}

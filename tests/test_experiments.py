@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from blurlib import profiles
@@ -132,3 +133,25 @@ def test_comparison_table_rows_come_from_the_runs_and_a_run_without_guided_score
     old = RunResult(None, {}, {"ours": scores(0.12)}, "", "committed")  # scored before the guided refinement
     assert ROWS["guided"] not in comparison_table({"V": old, "unet": refined}).index
     assert ROWS["refined_guided"] in comparison_table({"V": old, "unet": refined}).index
+
+
+def test_magnify_shares_count_the_pixels_magnify_leaves_and_blurs(tmp_path):
+    from blurlib.apps import MAGNIFY_THRESHOLD
+    from blurlib.beyond import magnify_shares
+    from blurlib.evaluate import write_pr_full_csv
+    from blurlib.metrics import FineCurve, logit
+
+    rng = np.random.default_rng(0)
+    curve, sharp_kept, blurred_marked = FineCurve(), [], []
+    for _ in range(3):
+        mask = rng.random((20, 30)) < 0.6
+        m = np.clip(np.where(mask, 0.7, 0.2) + rng.normal(0, 0.25, mask.shape), 0, 1)
+        m[(m > 0.095) & (m < 0.105)] = 0.05  # away from the threshold, where the curve's step of 1/16 in logit lies
+        curve.add(logit(m), mask)
+        sharp_kept += list(m[~mask] <= MAGNIFY_THRESHOLD)
+        blurred_marked += list(m[mask] > MAGNIFY_THRESHOLD)
+    write_pr_full_csv(tmp_path / "pr_full.csv", curve)
+    shares = magnify_shares(tmp_path)
+    assert shares["threshold"] == pytest.approx(MAGNIFY_THRESHOLD, abs=0.001)
+    assert shares["sharp kept"] == pytest.approx(np.mean(sharp_kept), abs=1e-5)
+    assert shares["blurred marked"] == pytest.approx(np.mean(blurred_marked), abs=1e-5)
