@@ -16,9 +16,11 @@ import argparse
 import json
 import subprocess
 import sys
+from dataclasses import MISSING, fields
 from pathlib import Path
 
 from blurlib.errors import BlurlibError
+from blurlib.profiles import Profile
 from blurlib.io import write_json
 from blurlib.metrics import PROTOCOLS
 from blurlib.provenance import provenance
@@ -27,6 +29,8 @@ REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "runs" / "reproducibility.json"
 SCORES = ("ods", "ois", "ap")
 SAME = ("model", "split", "seed", "weights", "n_train")  # what a re-run must share with the run it replaces
+SETTING_DEFAULTS = {f.name: f.default for f in fields(Profile) if f.default is not MISSING}
+"""Profile settings with a default (added after the first runs; e.g. ``max_images = 0``: every image)."""
 
 
 def _at(rev: str, path: str) -> dict:
@@ -51,8 +55,9 @@ def compare(name: str, before_rev: str) -> dict:
     new_run = json.loads((REPO / rel / "run.json").read_text())
     new_metrics = json.loads((REPO / rel / "metrics.json").read_text())
     differ = [k for k in SAME if old_run.get(k) != new_run.get(k)]
-    recipe = [{k: v for k, v in r["profile"].items() if k != "about"} for r in (old_run, new_run)]
-    if recipe[0] != recipe[1]:  # the recipe, not its description
+    # the recipe, not its description; a setting added since a run was made has the value that keeps what it did then
+    recipe = [SETTING_DEFAULTS | {k: v for k, v in r["profile"].items() if k != "about"} for r in (old_run, new_run)]
+    if recipe[0] != recipe[1]:
         differ.append("profile")
     if old_metrics["names"] != new_metrics["names"]:
         differ.append("test images")

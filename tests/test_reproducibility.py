@@ -60,3 +60,14 @@ def test_what_is_not_a_rerun_is_refused(repo, reproducibility, capsys, change, w
     out = repo / "reproducibility.json"
     assert reproducibility.main(["I_odd", "--before", "HEAD", "--out", str(out)]) == 2
     assert words in capsys.readouterr().err and not out.exists()
+
+
+def test_a_setting_added_since_with_its_default_is_the_same_recipe(repo, reproducibility, capsys):
+    run, metrics = _run(commit="b" * 40, device="cpu: B")
+    run["profile"]["max_images"] = 0  # recorded by later versions; 0 (every image) is what older runs did
+    _write(repo, "I_odd", run, metrics)
+    assert reproducibility.main(["I_odd", "--before", "HEAD", "--out", str(repo / "r.json")]) == 0
+    run["profile"]["max_images"] = 36
+    _write(repo, "I_odd", run, metrics)
+    assert reproducibility.main(["I_odd", "--before", "HEAD", "--out", str(repo / "r.json")]) == 2
+    assert "differs from the run at HEAD in profile" in capsys.readouterr().err
