@@ -81,10 +81,11 @@ def magnify_shares(run_dir: Path, threshold: float = MAGNIFY_THRESHOLD) -> dict[
     ``sharp kept``, the share of labelled-sharp pixels left untouched (map ≤ ``threshold``), and ``blurred
     marked``, the share of labelled-blurred pixels blurred further; both in [0, 1].
 
-    Read from the run's full-range curve (``pr_full.csv``) at its first threshold at or above ``threshold``
-    (``threshold``: the probability that threshold is, 0.1009 for 0.1; the curve steps by 1/16 in logit,
-    :data:`blurlib.metrics.LOGIT_THRESHOLDS`). The curve's lowest threshold marks every pixel blurred, so its
-    precision is the share of blurred pixels, from which the false positives follow.
+    Read from the run's full-range curve (``pr_full.csv``) at its first threshold at or above ``threshold``; the
+    curve's thresholds step by 1/16 in logit (:data:`blurlib.metrics.LOGIT_THRESHOLDS`), so for 0.1 that is 0.1009,
+    returned as ``threshold``. The curve's lowest threshold marks every pixel blurred, so its precision is the share
+    of blurred pixels, from which the false positives follow. A pixel between ``threshold`` and ``threshold +``
+    :data:`blurlib.apps.MAGNIFY_TRANSITION` is only partly blurred; it counts as marked.
     """
     df = pd.read_csv(Path(run_dir) / PR_FULL)
     t = LOGIT_THRESHOLDS[np.searchsorted(LOGIT_THRESHOLDS, logit(np.array(threshold)))]
