@@ -323,6 +323,23 @@ def ranked_maps(images: Sequence[np.ndarray], maps: Sequence[np.ndarray], titles
     return fig
 
 
+def boundary_box(mask: np.ndarray, parts: int = 3) -> tuple[int, int, int, int]:
+    """The square window of side 1/``parts`` of the mask's shorter side whose labelled blurred share is closest to one
+    half (the window that straddles the boundary most evenly), searched in steps of a quarter window:
+    ``(top, left, side, side)`` in pixels, the ``box`` of :func:`magnification`. ``mask`` bool (H, W).
+
+    >>> m = np.zeros((90, 90), bool); m[:, 45:] = True
+    >>> boundary_box(m)
+    (0, 28, 30, 30)
+    """
+    side = max(1, min(mask.shape) // parts)
+    step = max(1, side // 4)
+    windows = [(abs(mask[t:t + side, l:l + side].mean() - 0.5), t, l)
+               for t in range(0, mask.shape[0] - side + 1, step) for l in range(0, mask.shape[1] - side + 1, step)]
+    _, top, left = min(windows)
+    return top, left, side, side
+
+
 def magnification(image: np.ndarray, mask: np.ndarray, results: dict[str, tuple[np.ndarray, np.ndarray]],
                   box: tuple[int, int, int, int], sigma: float, threshold: float, transition: float):
     """Fig. 12: blur magnification by each method's map, whole images above and zoomed crops below.

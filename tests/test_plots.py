@@ -101,3 +101,13 @@ def test_profile_row_draws_each_map_along_the_marked_row():
     assert np.allclose(lines["image brightness (0 = black, 1 = white)"], image[7].mean(axis=-1) / 255)
     assert [c.get_label() for c in ax.collections] == ["ground truth (shaded = blurred)"]  # the step beneath
     plots.plt.close(fig)
+
+
+def test_boundary_box_straddles_the_boundary_most_evenly():
+    from blurlib.plots import boundary_box
+    mask = np.zeros((120, 300), bool)
+    mask[:, 200:] = True  # blurred right third
+    top, left, h, w = boundary_box(mask)
+    assert h == w == 40 and 0 <= top <= 80
+    assert abs(mask[top:top + h, left:left + w].mean() - 0.5) <= 5 / 40  # within a step of a quarter window (10 px)
+    assert boundary_box(np.ones((5, 7), bool)) == (0, 0, 1, 1)  # no boundary: the first window, never an error
