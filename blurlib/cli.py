@@ -111,7 +111,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    path = args.checkpoint or default_checkpoint()
+    path = args.checkpoint or shipped_checkpoint()
     dev, _ = _announce(args, "predict")
     if args.size:
         check_size(args.size, dev)  # before the model is loaded; own sizes (--size 0) are checked per image
@@ -129,7 +129,7 @@ def cmd_predict(args) -> int:
 
 
 def cmd_quantize(args) -> int:
-    path = args.checkpoint or default_checkpoint()
+    path = args.checkpoint or shipped_checkpoint()
     model, ckpt = checkpoint.load_model(path)
     bench, pairs = _split_pairs(args)
     print(write_calibration(model, path, pairs, convention=ckpt["convention"], images=args.images, seed=args.seed,
@@ -138,19 +138,14 @@ def cmd_quantize(args) -> int:
     return 0
 
 
-def default_checkpoint() -> Path:
-    if not DEFAULT_MODEL.exists():
-        raise BlurlibError(f"{DEFAULT_MODEL}: no default model shipped in this checkout; pass --checkpoint CKPT.")
-    return DEFAULT_MODEL
-
-
-def shipped_checkpoint(name: str) -> Path:
-    """The shipped fp16 weights of model ``name`` (:data:`blurlib.beyond.SHIPPED_MODELS`)."""
-    if name == BASE_MODEL:
-        return default_checkpoint()
-    if not SHIPPED_MODELS[name].exists():
-        raise BlurlibError(f"{SHIPPED_MODELS[name]}: no {name} model shipped in this checkout; pass --checkpoint CKPT.")
-    return SHIPPED_MODELS[name]
+def shipped_checkpoint(name: str = BASE_MODEL) -> Path:
+    """The shipped fp16 weights of model ``name`` (:data:`blurlib.beyond.SHIPPED_MODELS`; default: the default
+    model, config V)."""
+    path = SHIPPED_MODELS[name]
+    if not path.exists():
+        which = "default" if name == BASE_MODEL else name
+        raise BlurlibError(f"{path}: no {which} model shipped in this checkout; pass --checkpoint CKPT.")
+    return path
 
 
 def cmd_evaluate(args) -> int:
@@ -194,7 +189,7 @@ def cmd_bench(args) -> int:
                        device=args.device, precision=args.precision, train=not args.no_train)
     if args.accuracy:
         pairs = _split_pairs(args)[1]
-        report["accuracy"] = precision_accuracy(args.checkpoint or default_checkpoint(), pairs, size=args.size)
+        report["accuracy"] = precision_accuracy(args.checkpoint or shipped_checkpoint(), pairs, size=args.size)
     if args.baselines:
         image = make_sample(1, DEFAULT_SIZE, seed=0)[1]  # any photo of the paper's size: runtimes do not depend on it
         report["table6"] = runtime_table(image, repeats=args.repeats, checkpoint_path=args.checkpoint,

@@ -175,8 +175,8 @@ def mae_floor(c: Counts) -> float:
     The mask is binary, so MAE is linear in the values ``f`` gives the 256 levels; the non-decreasing choices form
     a simplex (their 257 increments are ≥ 0 and sum to 1) whose corners are the steps "0 below level k, 1 from k
     on", k = 0 … 256 (k = 256: all 0); so the minimum is a binarisation, the least of :func:`threshold_error`. A
-    threshold chosen per image is not one ``f`` for all images and is not bounded by it. A map whose MAE is near its floor is calibrated; lowering the floor needs a map that
-    ranks pixels better.
+    threshold chosen per image is not one ``f`` for all images and is not bounded by it. A map whose MAE is near its
+    floor is calibrated; lowering the floor needs a map that ranks pixels better.
 
     >>> c = Counts(); c.add(np.array([[0.2, 0.4, 0.6, 0.9]]), np.array([[False, True, False, True]]))
     >>> round(c.abs_err[0], 3), mae_floor(c)
