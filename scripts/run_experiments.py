@@ -7,9 +7,11 @@ half way continues from its last checkpoint when the script is started again wit
     python scripts/run_experiments.py --list
     python scripts/run_experiments.py --only fusion_ds_odd fcn8s_odd --root "$BLURLIB_DATA" --allow-partial
     python scripts/run_experiments.py --only V_odd --profile paper      # published as runs/V_odd_paper
+    python scripts/run_experiments.py --only V_odd IV_odd --seeds 1 2    # published as runs/V_odd_seed1, ...
 
 Runs of the profile the notebooks' committed results use (``cpu-short``) are published as runs/<name>; any other
-profile as runs/<name>_<profile>, so a long paper-recipe run never replaces a committed result unnoticed.
+profile as runs/<name>_<profile>, so a long paper-recipe run never replaces a committed result unnoticed. Seed 0 is
+every experiment's committed run; another seed (``--seeds``) is published beside it as runs/<name>[_<profile>]_seed<k>.
 """
 
 from __future__ import annotations
@@ -55,23 +57,33 @@ def _experiments() -> dict[str, dict]:
 EXPERIMENTS = _experiments()
 
 
-def published_as(name: str, profile: str) -> str:
-    return name if profile == COMMITTED_PROFILE else f"{name}_{profile}"
+def published_as(name: str, profile: str, seed: int = 0) -> str:
+    """The folder name under runs/ of experiment ``name`` trained with ``profile`` and ``seed``.
+
+    >>> published_as("V_odd", "cpu-short"), published_as("V_odd", "paper"), published_as("V_odd", "cpu-short", 2)
+    ('V_odd', 'V_odd_paper', 'V_odd_seed2')
+    """
+    base = name if profile == COMMITTED_PROFILE else f"{name}_{profile}"
+    return base if seed == 0 else f"{base}_seed{seed}"
 
 
-def commands(name: str, profile: str, work: Path, runs: Path, data: list[str]) -> list[list[str]]:
-    """The blurlib command lines of one experiment."""
-    e, run_dir = EXPERIMENTS[name], work / published_as(name, profile)
-    return [["train", *data, *e["train"], "--profile", profile, "--seed", "0", "--run-dir", str(run_dir), "--resume"],
+def commands(name: str, profile: str, work: Path, runs: Path, data: list[str], seed: int = 0) -> list[list[str]]:
+    """The blurlib command lines of one experiment (the shipped weights are published from seed 0 only)."""
+    e, as_ = EXPERIMENTS[name], published_as(name, profile, seed)
+    run_dir = work / as_
+    weights = ["--weights"] if e.get("weights") and seed == 0 else []
+    return [["train", *data, *e["train"], "--profile", profile, "--seed", str(seed), "--run-dir", str(run_dir),
+             "--resume"],
             ["evaluate", *data, "--run", str(run_dir), "--split", e["test"]],
-            ["publish", str(run_dir), str(runs / published_as(name, profile)), *(["--weights"] if e.get("weights") else [])]]
+            ["publish", str(run_dir), str(runs / as_), *weights]]
 
 
-def is_published(name: str, profile: str, runs: Path) -> bool:
-    run_json = runs / published_as(name, profile) / "run.json"
+def is_published(name: str, profile: str, runs: Path, seed: int = 0) -> bool:
+    run_json = runs / published_as(name, profile, seed) / "run.json"
     if not (run_json.is_file() and run_json.with_name("metrics.json").is_file()):
         return False
-    return json.loads(run_json.read_text())["profile"]["name"] == profile  # run.json holds the whole profile
+    run = json.loads(run_json.read_text())
+    return run["profile"]["name"] == profile and run.get("seed", 0) == seed  # run.json holds the whole profile
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, default=REPO / "build" / "experiments",
                     help="where runs train (checkpoints; keep it to resume)")
     ap.add_argument("--runs", type=Path, default=REPO / "runs", help="where finished runs are published")
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0], metavar="K",
+                    help="training seeds (default: 0, the committed runs); seed K > 0 publishes as runs/<name>_seedK")
     ap.add_argument("--source", default="auto")
     ap.add_argument("--root", help="dataset root (default: $BLURLIB_DATA, then data/CUHK)")
     ap.add_argument("--allow-partial", action="store_true")
@@ -100,23 +114,28 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.list:
         for name in EXPERIMENTS:
-            done = is_published(name, args.profile, args.runs)
-            print(f"{published_as(name, args.profile):28s} {'published' if done else 'to run'}")
+            for seed in args.seeds:
+                done = is_published(name, args.profile, args.runs, seed)
+                print(f"{published_as(name, args.profile, seed):28s} {'published' if done else 'to run'}")
         return 0
     data = ["--source", args.source, *(["--root", args.root] if args.root else []),
             *(["--allow-partial"] if args.allow_partial else [])]
-    todo = [n for n in (args.only or EXPERIMENTS) if args.rerun or not is_published(n, args.profile, args.runs)]
+    if any(seed < 0 for seed in args.seeds):
+        print("--seeds: a seed is a whole number >= 0", file=sys.stderr)
+        return 2
+    todo = [(n, seed) for seed in dict.fromkeys(args.seeds) for n in (args.only or EXPERIMENTS)
+            if args.rerun or not is_published(n, args.profile, args.runs, seed)]
     blurlib = [sys.executable, "-m", "blurlib.cli"]
-    for name in todo:
+    for name, seed in todo:
         t0 = time.perf_counter()
-        for cmd in commands(name, args.profile, args.work, args.runs, data):
+        for cmd in commands(name, args.profile, args.work, args.runs, data, seed):
             print("$ blurlib " + " ".join(cmd), flush=True)
             if not args.dry_run and subprocess.run([*blurlib, *cmd], stdout=subprocess.DEVNULL).returncode != 0:
                 print(f"experiment {name} failed at `blurlib {cmd[0]}`; fix the cause and start again (it resumes)",
                       file=sys.stderr)
                 return 1
         if not args.dry_run:
-            print(f"{name}: published in {args.runs / published_as(name, args.profile)} "
+            print(f"{name} (seed {seed}): published in {args.runs / published_as(name, args.profile, seed)} "
                   f"({(time.perf_counter() - t0) / 60:.0f} min)", flush=True)
     if not todo:
         print("every experiment asked for is already published with profile " + args.profile)

@@ -51,3 +51,18 @@ def test_smoke_experiment_is_published_then_skipped(run_experiments, tmp_path, m
     assert ex.main(["--list", "--profile", "smoke", "--runs", str(tmp_path / "runs")]) == 0
     listing = capsys.readouterr().out
     assert "I_odd_smoke" in listing and "published" in listing.split("I_odd_smoke")[1].splitlines()[0]
+
+
+def test_seeds_publish_beside_seed_zero_and_ship_no_weights(run_experiments, tmp_path, capsys):
+    ex = run_experiments
+    assert ex.main(["--only", "V_odd", "IV_odd", "--seeds", "1", "2", "--work", str(tmp_path / "w"),
+                    "--runs", str(tmp_path / "runs"), "--root", "DATA", "--dry-run"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    trains = [line for line in out if line.startswith("$ blurlib train")]
+    assert [t.split("--seed ")[1].split()[0] for t in trains] == ["1", "1", "2", "2"]  # one seed of each, then the next
+    publishes = [line.split()[-1] for line in out if line.startswith("$ blurlib publish")]
+    assert publishes == [str(tmp_path / "runs" / n) for n in ("V_odd_seed1", "IV_odd_seed1", "V_odd_seed2",
+                                                               "IV_odd_seed2")]  # no --weights: only seed 0 ships
+    assert ex.published_as("V_odd", "paper", 1) == "V_odd_paper_seed1" and ex.published_as("V_odd", "cpu-short") == "V_odd"
+    assert ex.main(["--only", "V_odd", "--seeds", "-1", "--dry-run"]) == 2
+    assert "--seeds" in capsys.readouterr().err
