@@ -27,6 +27,7 @@ from blurlib.metrics import PROTOCOLS, summarize
 from blurlib.models import MODELS
 from blurlib.predict import MIN_SIZE, check_size, predict_folder, predict_map
 from blurlib.profiles import get as get_profile
+from blurlib.provenance import provenance
 from blurlib.publish import publish
 from blurlib.quantize import write_calibration
 from blurlib.paths import REPO
@@ -195,6 +196,7 @@ def cmd_bench(args) -> int:
         report["table6"] = runtime_table(image, repeats=args.repeats, checkpoint_path=args.checkpoint,
                                          device=args.device)
     if args.out:
+        report["provenance"] = provenance(result=Path(args.out))  # from a dirty tree: its diff beside the report
         write_json(args.out, report)
     if args.json:
         print(json.dumps(report, indent=2))
@@ -227,7 +229,8 @@ def cmd_bench(args) -> int:
 
 
 def cmd_publish(args) -> int:
-    for path in publish(args.run, args.dest, with_weights=args.weights):
+    for path in publish(args.run, args.dest, with_weights=args.weights, allow_dirty=args.allow_dirty,
+                        overwrite=args.overwrite):
         print(path)
     return 0
 
@@ -398,6 +401,9 @@ def build_parser() -> argparse.ArgumentParser:
     pu.add_argument("run", type=Path)
     pu.add_argument("dest", type=Path)
     pu.add_argument("--weights", action="store_true", help="also write model_fp16.pt (the shipped models only)")
+    pu.add_argument("--allow-dirty", action="store_true",
+                    help="publish a run trained or scored from uncommitted code, with its diff (run.diff, metrics.diff)")
+    pu.add_argument("--overwrite", action="store_true", help="replace the run already published at DEST (whole)")
     pu.set_defaults(func=cmd_publish)
 
     bl = sub.add_parser("baselines", help="score the hand-crafted baselines (Table III/V rows) on a split")

@@ -215,6 +215,7 @@ def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = Non
     """
     run_dir = Path(run_dir)
     model, ckpt = checkpoint.load_model(weights or run_dir / "model.pt")
+    prov = provenance(result=run_dir / "metrics.json")  # the code that scores (from a dirty tree: metrics.diff)
     size = size or ckpt["meta"]["profile"]["size"]
     dev, prec = runtime.select(device, precision)
     shown = {p.name for p in pairs[:: max(1, len(pairs) // n_maps)][:n_maps]}
@@ -246,7 +247,7 @@ def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = Non
         h = count(pairs, official_hifst_maps(hifst))
         result["hifst_official"] = {proto: metrics.summarize(h, proto) for proto in metrics.PROTOCOLS}
         write_pr_csv(run_dir / "pr_hifst_official.csv", h)
-    result["provenance"] = provenance()
+    result["provenance"] = prov
     write_json(run_dir / "metrics.json", result)
     return result
 
@@ -279,12 +280,13 @@ def score_methods(pairs: Sequence[Pair], methods: dict[str, Callable[[Pair], np.
     """Score each method's maps on ``pairs`` (both protocols); write ``out_dir``/pr_<method>.csv and, unless
     ``write_metrics`` is False (the caller adds to the result and writes it), ``out_dir``/metrics.json."""
     out_dir = Path(out_dir)
+    prov = provenance(result=out_dir / "metrics.json")
     result = {"n_images": len(pairs), "names": [p.name for p in pairs], "methods": {}}
     for name, map_of in methods.items():
         c = count(pairs, map_of, progress=progress)
         result["methods"][name] = {proto: metrics.summarize(c, proto) for proto in metrics.PROTOCOLS}
         write_pr_csv(out_dir / f"pr_{name}.csv", c)
-    result["provenance"] = provenance()
+    result["provenance"] = prov
     if write_metrics:
         write_json(out_dir / "metrics.json", result)
     return result

@@ -51,7 +51,7 @@ def store_reference(bench: Benchmark, run_dir, weights, trials: int = COMMITTED_
     ``run_dir/moredata_reference.json`` (per trial: test image names and paper-protocol scores, with provenance)."""
     model, ckpt = checkpoint.load_model(weights, expect="V")
     predict = model_maps(model, ckpt["convention"], ckpt["meta"]["profile"]["size"])
-    out = {"trials": {}, "data": bench.description, "provenance": provenance()}
+    out = {"trials": {}, "data": bench.description, "provenance": provenance(result=run_dir / REFERENCE_FILE)}
     for k in range(trials):
         pairs = bench.select(f"moredata-test-{k}")
         out["trials"][str(k)] = {"names": [p.name for p in pairs],

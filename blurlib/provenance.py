@@ -13,18 +13,55 @@ from pathlib import Path
 import torch
 
 import blurlib
-from blurlib.paths import portable
+from blurlib.paths import REPO, portable
 from blurlib.runtime import hardware
 
 
+DIRTY = "+dirty"
+"""The suffix of a commit recorded from a tree with uncommitted changes to tracked files."""
+
+
 def git_commit(cwd: Path | None = None) -> str:
-    """The current commit (with ``+dirty`` when the tree has changes), or ``unknown`` outside a repository."""
+    """The commit of the repository blurlib runs from (``cwd``: another one), with ``+dirty`` when its tracked files
+    have uncommitted changes, or ``unknown`` outside a repository."""
+    cwd = REPO if cwd is None else cwd
     try:
         run = lambda *a: subprocess.run(["git", *a], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()  # noqa: E731
         commit = run("rev-parse", "HEAD")
-        return commit + ("+dirty" if run("status", "--porcelain", "--untracked-files=no") else "")
+        return commit + (DIRTY if run("status", "--porcelain", "--untracked-files=no") else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+
+
+def git_diff(cwd: Path | None = None) -> str:
+    """The uncommitted changes to tracked files (``git diff HEAD --binary``): applied to the recorded commit with
+    ``git apply`` they rebuild the code that ran."""
+    out = subprocess.run(["git", "diff", "HEAD", "--binary"], cwd=REPO if cwd is None else cwd, capture_output=True,
+                         text=True, check=True)
+    return out.stdout
+
+
+def diff_path(result: Path) -> Path:
+    """Where the diff of a result written from a dirty tree is kept: beside it, ``run.json`` → ``run.diff``."""
+    return Path(result).with_suffix(".diff")
+
+
+def is_dirty(prov: dict) -> bool:
+    return str(prov.get("git_commit", "")).endswith(DIRTY)
+
+
+def commit_label(prov: dict) -> str:
+    """The recorded commit as shown to a reader: whole, with its flag and, from a dirty tree, where its diff is.
+
+    >>> commit_label({"git_commit": "ab12+dirty", "git_diff": "run.diff"})
+    'ab12+dirty (uncommitted changes: run.diff)'
+    >>> commit_label({"git_commit": "ab12+dirty"})
+    'ab12+dirty (uncommitted changes, not kept)'
+    """
+    commit = str(prov.get("git_commit", "unknown"))
+    if not is_dirty(prov):
+        return commit
+    return f"{commit} (uncommitted changes{': ' + prov['git_diff'] if prov.get('git_diff') else ', not kept'})"
 
 
 def now() -> str:
@@ -49,10 +86,20 @@ def portable_command(command: list[str]) -> str:
     return portable_text(" ".join(map(str, command)))
 
 
-def provenance(command: list[str] | None = None) -> dict:
+def provenance(command: list[str] | None = None, *, result: Path | None = None) -> dict:
+    """Command, commit, date, versions and hardware of what is being made. ``result``: the JSON file these will be
+    written into; from a dirty tree the diff is then written beside it (:func:`diff_path`) and named under
+    ``git_diff``, so the result can still be rebuilt from its commit."""
+    commit = git_commit()
+    diff = {}
+    if result is not None and commit.endswith(DIRTY):
+        path = diff_path(result)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(git_diff())
+        diff = {"git_diff": path.name}
     return {
         "command": portable_command(command if command is not None else sys.argv),
-        "git_commit": git_commit(),
+        "git_commit": commit, **diff,
         "date": now(),
         "blurlib": blurlib.__version__,
         "torch": torch.__version__,

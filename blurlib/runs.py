@@ -24,7 +24,7 @@ from blurlib.errors import BlurlibError
 from blurlib.evaluate import evaluate_run, official_hifst, score_baselines
 from blurlib.paths import REPO, project_root
 from blurlib.profiles import Profile
-from blurlib.provenance import portable_text
+from blurlib.provenance import commit_label, portable_text
 from blurlib.train import train
 
 RUNS = REPO / "runs"
@@ -70,7 +70,7 @@ def profile_name(run: dict) -> str:
 def describe(run_dir: Path, run: dict) -> str:
     prov = run["provenance"]
     return (f"committed run {run_dir.name} (model {run['model']}, profile {profile_name(run)}, trained on {run['split']} "
-            f"of {portable_text(run['data'])}; commit {prov['git_commit'][:10]}, {prov['date']}, {run['device']}, "
+            f"of {portable_text(run['data'])}; commit {commit_label(prov)}, {prov['date']}, {run['device']}, "
             f"{run['wall_seconds'] / 60:.0f} min)")
 
 
@@ -90,7 +90,7 @@ def committed_run(name: str, runs: Path | None = None) -> RunResult | None:
     if not (folder / "run.json").is_file():
         prov = m["provenance"]
         return RunResult(folder, {}, m, f"committed run {name} ({portable_text(m['data'])}, {m['n_images']} images; commit "
-                                        f"{prov['git_commit'][:10]}, {prov['date']})", f"committed: {_data_word(m['data'])}")
+                                        f"{commit_label(prov)}, {prov['date']})", f"committed: {_data_word(m['data'])}")
     run = _read(folder / "run.json")
     return RunResult(folder, run, m, describe(folder, run), f"committed: {profile_name(run)}, {_data_word(run['data'])}")
 

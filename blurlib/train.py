@@ -98,7 +98,6 @@ def train(bench: Benchmark, run_dir: str | Path, *, model_name: str = "V", profi
     run is refused (nothing is overwritten). An unwritable ``run_dir`` is refused before the first iteration.
     """
     run_dir = Path(run_dir)
-    started = provenance(command)  # the code and command that start the run (a resumed run: of the resume)
     dev, prec = runtime.select(device, precision)
     conv = weight_convention(weights)
     pairs = bench.select(split, category)[: profile.max_images or None]
@@ -108,6 +107,8 @@ def train(bench: Benchmark, run_dir: str | Path, *, model_name: str = "V", profi
     data = PairDataset(pairs, profile.size, conv)
     ckpt_path, log_path = run_dir / "checkpoint.pt", run_dir / "log.jsonl"
     _check_run_dir(run_dir, resume)
+    # the code and command that start the run (a resumed run: of the resume); from a dirty tree its diff: run.diff
+    started = provenance(command, result=run_dir / "run.json")
 
     meta = {"profile": profile.as_dict(), "weights": str(weights), "seed": seed, "split": split,
             "category": category, "n_train": len(data), "precision": prec, "device": dev.type}

@@ -43,7 +43,7 @@ def _at(rev: str, path: str) -> dict:
 
 def side(run: dict, metrics: dict) -> dict:
     """One side of the comparison: where and when the run trained, and its scores."""
-    return {"trained_at_commit": run["provenance"]["git_commit"][:10], "device": run["device"],
+    return {"trained_at_commit": run["provenance"]["git_commit"], "device": run["device"],
             "date": run["provenance"]["date"], "precision": run.get("precision"),
             "wall_minutes": round(run["wall_seconds"] / 60, 1),
             "scores": {p: {k: round(metrics["ours"][p][k], 4) for k in SCORES} for p in PROTOCOLS}}
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     report["max_abs_delta"] = max(deltas)
     report["about"] = ("the same experiment (model, split, seed, profile, test images) trained and scored again on "
                        "another machine; delta = after - before")
-    report["provenance"] = provenance()
+    report["provenance"] = provenance(result=args.out)
     write_json(args.out, report)
     for name, r in report["runs"].items():
         d = r["delta"]["paper"]

@@ -67,7 +67,8 @@ def published_as(name: str, profile: str, seed: int = 0) -> str:
     return base if seed == 0 else f"{base}_seed{seed}"
 
 
-def commands(name: str, profile: str, work: Path, runs: Path, data: list[str], seed: int = 0) -> list[list[str]]:
+def commands(name: str, profile: str, work: Path, runs: Path, data: list[str], seed: int = 0,
+             rerun: bool = False, allow_dirty: bool = False) -> list[list[str]]:
     """The blurlib command lines of one experiment (the shipped weights are published from seed 0 only)."""
     e, as_ = EXPERIMENTS[name], published_as(name, profile, seed)
     run_dir = work / as_
@@ -75,7 +76,8 @@ def commands(name: str, profile: str, work: Path, runs: Path, data: list[str], s
     return [["train", *data, *e["train"], "--profile", profile, "--seed", str(seed), "--run-dir", str(run_dir),
              "--resume"],
             ["evaluate", *data, "--run", str(run_dir), "--split", e["test"]],
-            ["publish", str(run_dir), str(runs / as_), *weights]]
+            ["publish", str(run_dir), str(runs / as_), *weights, *(["--overwrite"] if rerun else []),
+             *(["--allow-dirty"] if allow_dirty else [])]]
 
 
 def is_published(name: str, profile: str, runs: Path, seed: int = 0) -> bool:
@@ -98,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--source", default="auto")
     ap.add_argument("--root", help="dataset root (default: $BLURLIB_DATA, then data/CUHK)")
     ap.add_argument("--allow-partial", action="store_true")
+    ap.add_argument("--allow-dirty", action="store_true",
+                    help="publish runs made from uncommitted code, with their diffs (default: refused; commit first)")
     ap.add_argument("--list", action="store_true", help="list the experiments and whether each is published")
     ap.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
     ap.add_argument("--rerun", action="store_true",
@@ -128,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     blurlib = [sys.executable, "-m", "blurlib.cli"]
     for name, seed in todo:
         t0 = time.perf_counter()
-        for cmd in commands(name, args.profile, args.work, args.runs, data, seed):
+        for cmd in commands(name, args.profile, args.work, args.runs, data, seed, args.rerun, args.allow_dirty):
             print("$ blurlib " + " ".join(cmd), flush=True)
             if not args.dry_run and subprocess.run([*blurlib, *cmd], stdout=subprocess.DEVNULL).returncode != 0:
                 print(f"experiment {name} failed at `blurlib {cmd[0]}`; fix the cause and start again (it resumes)",

@@ -95,7 +95,7 @@ def test_publish_copies_results_and_fp16_weights(synthetic, tmp_path, capsys):
     assert main(["publish", str(run), str(tmp_path / "pub")]) == 2
     assert "metrics.json: missing" in capsys.readouterr().err
     evaluate_run(run, synthetic.select("test"), progress=False)
-    assert main(["publish", str(run), str(tmp_path / "pub"), "--weights"]) == 0
+    assert main(["publish", str(run), str(tmp_path / "pub"), "--weights", "--allow-dirty"]) == 0  # the tests' tree
     assert {"run.json", "metrics.json", "pr.csv", "maps", "model_fp16.pt"} <= {p.name for p in (tmp_path / "pub").iterdir()}
     half = checkpoint.read(tmp_path / "pub" / "model_fp16.pt")["state_dict"]
     full = checkpoint.read(run / "model.pt")["state_dict"]
@@ -249,3 +249,58 @@ def test_apps_commands_predict_with_the_shipped_model_named_by_model(tmp_path, c
     assert "with --map the maps are given" in capsys.readouterr().err and not (tmp_path / "x").exists()
     with pytest.raises(SystemExit):  # one model: a shipped one by name, or a file
         main(["degree", str(tmp_path / "im.png"), "--model", "unet", "--checkpoint", str(tmp_path / "unet_fp16.pt")])
+
+
+def _fake_run(folder: Path, commit: str, pr: str = "p") -> Path:
+    """A finished run's result files, with ``commit`` as the code that trained and scored it."""
+    folder.mkdir(parents=True)
+    for name in ("run.json", "metrics.json"):
+        (folder / name).write_text(json.dumps({"provenance": {"git_commit": commit}}))
+    (folder / "pr.csv").write_text(pr)
+    return folder
+
+
+def test_publish_refuses_a_dirty_run_unless_asked_and_then_keeps_its_diff(tmp_path, capsys):
+    run = _fake_run(tmp_path / "run", "abc+dirty")
+    assert main(["publish", str(run), str(tmp_path / "pub")]) == 2
+    err = capsys.readouterr().err
+    assert "uncommitted changes: run.json (abc+dirty), metrics.json (abc+dirty)" in err and "--allow-dirty" in err
+    assert not (tmp_path / "pub").exists()
+    assert main(["publish", str(run), str(tmp_path / "pub"), "--allow-dirty"]) == 2  # no diff: nothing rebuilds it
+    assert "run.diff, metrics.diff is missing" in capsys.readouterr().err
+    (run / "run.diff").write_text("diff --git a/x b/x\n")
+    (run / "metrics.diff").write_text("diff --git a/y b/y\n")
+    assert main(["publish", str(run), str(tmp_path / "pub"), "--allow-dirty"]) == 0
+    assert (tmp_path / "pub" / "run.diff").read_text() == "diff --git a/x b/x\n"
+    assert (tmp_path / "pub" / "metrics.diff").is_file()
+
+
+def test_publish_replaces_a_published_run_only_when_asked_and_then_whole(tmp_path, capsys):
+    old = _fake_run(tmp_path / "old", "a" * 40, pr="old")
+    (old / "maps").mkdir()
+    (old / "maps" / "x.png").write_bytes(b"old map")
+    (old / "log.jsonl").write_text("{}\n")
+    pub = tmp_path / "runs" / "R"
+    assert main(["publish", str(old), str(pub)]) == 0
+    (pub / "int8_calibration.json").write_text("{}")  # written by another command into the published run
+    new = _fake_run(tmp_path / "new", "b" * 40, pr="new")
+    assert main(["publish", str(new), str(pub)]) == 2
+    assert "already published there; pass --overwrite" in capsys.readouterr().err
+    assert (pub / "pr.csv").read_text() == "old" and (pub / "maps" / "x.png").is_file()
+    assert main(["publish", str(new), str(pub), "--overwrite"]) == 0
+    assert (pub / "pr.csv").read_text() == "new"
+    assert not (pub / "maps").exists() and not (pub / "log.jsonl").exists()  # nothing of the old run is left mixed in
+    assert (pub / "int8_calibration.json").is_file()  # what publish does not own is kept
+    assert sorted(p.name for p in pub.parent.iterdir()) == ["R"]  # no staging folder left behind
+
+
+def test_train_and_evaluate_keep_the_diff_of_a_dirty_tree(monkeypatch, tmp_path):
+    from blurlib import provenance as prov
+    monkeypatch.setattr(prov, "git_commit", lambda cwd=None: "c0ffee+dirty")
+    monkeypatch.setattr(prov, "git_diff", lambda cwd=None: "diff --git a/f b/f\n")
+    record = prov.provenance(["blurlib", "train"], result=tmp_path / "run" / "run.json")
+    assert record["git_commit"] == "c0ffee+dirty" and record["git_diff"] == "run.diff"
+    assert (tmp_path / "run" / "run.diff").read_text() == "diff --git a/f b/f\n"
+    monkeypatch.setattr(prov, "git_commit", lambda cwd=None: "c0ffee")
+    assert "git_diff" not in prov.provenance(["x"], result=tmp_path / "clean" / "metrics.json")
+    assert not (tmp_path / "clean").exists()

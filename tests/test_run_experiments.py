@@ -34,7 +34,7 @@ def test_smoke_experiment_is_published_then_skipped(run_experiments, tmp_path, m
     monkeypatch.setenv("BLURLIB_HOME", str(tmp_path / "home"))  # the synthetic set is made there
     ex = run_experiments
     args = ["--only", "I_odd", "--profile", "smoke", "--source", "synthetic", "--work", str(tmp_path / "w"),
-            "--runs", str(tmp_path / "runs")]
+            "--runs", str(tmp_path / "runs"), "--allow-dirty"]  # the tests may run on a tree being edited
     assert ex.main(args) == 0
     pub = tmp_path / "runs" / "I_odd_smoke"
     run = json.loads((pub / "run.json").read_text())
