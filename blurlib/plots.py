@@ -202,6 +202,8 @@ def patch_spectra(picked: list[dict], spectra: list[tuple]):
 
 
 LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)))
+MARKERS = ("o", "s", "^", "v", "D", "P", "X", "<", ">", "*", "h", "p")
+"""One marker per dotted (published) curve, so that curves of one line style stay apart in print and in grey."""
 
 
 def ods_point(recall: np.ndarray, precision: np.ndarray) -> tuple[float, float, float]:
@@ -223,17 +225,19 @@ def pr_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str = "",
     Each curve gets its own colour and line style and a dot at its best F1 point; the legend, right of the axes (never
     over the data), reads "label (ODS 0.xxx)" with ODS the best F1 on that curve (``point`` names it otherwise, e.g.
     "best F" for per-image averaged curves). ``bold``: labels drawn thicker (the method of the figure), beneath the
-    others so that a curve lying on a bold one stays visible; ``dotted``: labels drawn thin and dotted (published
-    curves, not computed here). The protocol and provenance belong in ``title`` / the notebook, once.
+    others so that a curve lying on a bold one stays visible; ``dotted``: labels drawn thin and dotted, each with its own
+    marker (published curves, not computed here). More than ten curves take their colours from ``tab20``. The protocol and provenance belong in ``title`` / the notebook, once.
     """
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(6.6, 3.8))
         for i, (label, (recall, precision)) in enumerate(curves.items()):
             r, p, f = ods_point(np.asarray(recall), np.asarray(precision))
-            color = f"C{i % 10}"
+            color = plt.get_cmap("tab20")(i % 20) if len(curves) > 10 else f"C{i % 10}"
             ls, lw = (":", 1.0) if label in dotted else (LINESTYLES[i % len(LINESTYLES)], 2.2 if label in bold else 1.3)
+            mark = {"marker": MARKERS[i % len(MARKERS)], "markevery": 0.1, "ms": 3.5} \
+                if label in dotted else {}
             ax.plot(recall, precision, color=color, ls=ls, lw=lw, label=f"{label} ({point} {f:.3f})",
-                    zorder=2 if label in bold else 3)
+                    zorder=2 if label in bold else 3, **mark)
             ax.plot([r], [p], "o", color=color, ms=4.5, mec="black", mew=0.5, zorder=4)
         ax.set_xlabel("recall")
         ax.set_ylabel("precision")
@@ -244,6 +248,45 @@ def pr_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str = "",
                   title=f"dot = {point} point", title_fontsize=7)
         if title:
             ax.set_title(title, fontsize=8)
+        fig.tight_layout()
+    return fig
+
+
+def published_comparison(ours: dict[str, tuple[np.ndarray, np.ndarray]],
+                         published: dict[str, tuple[np.ndarray, np.ndarray]], title: str = "", ncols: int = 3):
+    """One panel per method of ``ours`` (``{method: (recall, precision)}``, per-image averaged curves): ours solid,
+    its ``published`` curve (same keys) dotted with markers; a dot at each curve's best-Fβ point (β² = 0.3)."""
+    from blurlib.metrics import BETA2
+    names = list(ours)
+    nrows = -(-len(names) // ncols)
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(nrows, ncols, figsize=(3.0 * ncols, 2.6 * nrows), sharex=True, sharey=True,
+                                 squeeze=False)
+        for ax, name in zip(axes.flat, names):
+            for label, (recall, precision), style in (("ours", ours[name], dict(ls="-", lw=1.6, color="C0")),
+                                                      ("published", published.get(name), dict(
+                                                          ls=":", lw=1.2, color="C3", marker="s", ms=3,
+                                                          markevery=0.08))):
+                if recall is None:
+                    continue
+                recall, precision = np.asarray(recall), np.asarray(precision)
+                f = (1 + BETA2) * precision * recall / np.maximum(BETA2 * precision + recall, 1e-12)
+                k = int(np.argmax(f))
+                ax.plot(recall, precision, label=f"{label} (best F {f[k]:.3f})", **style)
+                ax.plot([recall[k]], [precision[k]], "o", color=style["color"], ms=4, mec="black", mew=0.5)
+            ax.set_title(name, fontsize=9)
+            ax.set_xlim(0, 1)
+            ax.set_ylim(0.4, 1.0)
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=6.5, loc="lower left", frameon=False)
+        for ax in axes.flat[len(names):]:
+            ax.set_visible(False)
+        for ax in axes[-1]:
+            ax.set_xlabel("recall (mean over images)")
+        for ax in axes[:, 0]:
+            ax.set_ylabel("precision (mean over images)")
+        if title:
+            fig.suptitle(title, fontsize=9)
         fig.tight_layout()
     return fig
 

@@ -23,7 +23,7 @@ from blurlib.data import Benchmark
 from blurlib.errors import BlurlibError
 from blurlib.evaluate import evaluate_run, official_hifst, score_baselines
 from blurlib.paths import REPO, project_root
-from blurlib.profiles import Profile
+from blurlib.profiles import COMMITTED, Profile
 from blurlib.provenance import commit_label, portable_text
 from blurlib.train import train
 
@@ -100,6 +100,48 @@ RUN_MODES = ("auto", "committed", "train")
 ``committed``, the committed runs whatever their profile; ``train``, always trained now (never a committed run)."""
 
 
+SEED_SUFFIX = "_seed"
+"""Runs of a seed other than 0 are published as ``runs/<name>[_<profile>]_seed<k>`` (:func:`published_name`)."""
+
+
+def published_name(name: str, profile: str, seed: int = 0) -> str:
+    """The folder under runs/ of experiment ``name`` trained with ``profile`` and ``seed``: the committed profile's
+    runs (:data:`blurlib.profiles.COMMITTED`) by the experiment's name, any other profile's with its name appended
+    (so a long paper-recipe run never replaces a committed result unnoticed), a seed other than 0 with ``_seed<k>``.
+
+    >>> published_name("V_odd", "cpu-short"), published_name("V_odd", "paper"), published_name("V_odd", "cpu-short", 2)
+    ('V_odd', 'V_odd_paper', 'V_odd_seed2')
+    """
+    base = name if profile == COMMITTED else f"{name}_{profile}"
+    return base if seed == 0 else f"{base}{SEED_SUFFIX}{seed}"
+
+
+def seed_results(name: str, profile: str, runs: Path | None = None) -> dict[int, RunResult]:
+    """The committed runs of experiment ``name`` trained with ``profile``, one per seed: ``{seed: run}``, seed 0
+    (the run every table shows) first, then each other seed published beside it (:func:`published_name`).
+
+    >>> seed_results("no_such_run", "cpu-short")
+    {}
+    """
+    runs = runs or RUNS
+    base = published_name(name, profile)
+    found = {0: committed_run(base, runs)}
+    for folder in sorted(runs.glob(f"{base}{SEED_SUFFIX}*")):
+        seed = folder.name[len(base) + len(SEED_SUFFIX):]
+        if seed.isdigit() and int(seed) > 0:
+            found[int(seed)] = committed_run(folder.name, runs)
+    return {seed: r for seed, r in sorted(found.items())
+            if r is not None and r.run and profile_name(r.run) == profile and r.run.get("seed", 0) == seed}
+
+
+def with_seeds(name: str, r: RunResult) -> dict[int, RunResult]:
+    """``{seed: run}`` of experiment ``name``: ``r`` (the run a notebook shows, as seed 0) and, when ``r`` is a committed
+    run, the committed runs of the other seeds of its profile (:func:`seed_results`); a run trained now stands alone."""
+    if r.dir.parent.resolve() != RUNS.resolve() or not r.run:
+        return {0: r}
+    return {0: r} | {s: other for s, other in seed_results(name, profile_name(r.run)).items() if s > 0}
+
+
 def _candidates(name: str, profile: str) -> list[RunResult]:
     """Committed runs of experiment ``name``: ``runs/<name>`` and ``runs/<name>_<profile>``, those of ``profile``
     first."""
@@ -107,9 +149,9 @@ def _candidates(name: str, profile: str) -> list[RunResult]:
     return sorted(found, key=lambda r: profile_name(r.run) != profile)
 
 
-def retrain_command(name: str, profile: str) -> str:
+def retrain_command(name: str, profile: str, seed: int = 0) -> str:
     """The command that trains, scores and publishes experiment ``name`` with ``profile`` on the user's data."""
-    return f"python scripts/run_experiments.py --only {name} --profile {profile}"
+    return f"python scripts/run_experiments.py --only {name} --profile {profile}" + (f" --seeds {seed}" if seed else "")
 
 
 def _data_note(r: RunResult, names: list[str], command: str) -> RunResult:

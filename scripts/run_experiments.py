@@ -25,6 +25,7 @@ from pathlib import Path
 
 from blurlib.beyond import REFINED_LOSS, REFINED_MODEL
 from blurlib.profiles import COMMITTED as COMMITTED_PROFILE
+from blurlib.runs import published_name
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -57,20 +58,10 @@ def _experiments() -> dict[str, dict]:
 EXPERIMENTS = _experiments()
 
 
-def published_as(name: str, profile: str, seed: int = 0) -> str:
-    """The folder name under runs/ of experiment ``name`` trained with ``profile`` and ``seed``.
-
-    >>> published_as("V_odd", "cpu-short"), published_as("V_odd", "paper"), published_as("V_odd", "cpu-short", 2)
-    ('V_odd', 'V_odd_paper', 'V_odd_seed2')
-    """
-    base = name if profile == COMMITTED_PROFILE else f"{name}_{profile}"
-    return base if seed == 0 else f"{base}_seed{seed}"
-
-
 def commands(name: str, profile: str, work: Path, runs: Path, data: list[str], seed: int = 0,
              rerun: bool = False, allow_dirty: bool = False) -> list[list[str]]:
     """The blurlib command lines of one experiment (the shipped weights are published from seed 0 only)."""
-    e, as_ = EXPERIMENTS[name], published_as(name, profile, seed)
+    e, as_ = EXPERIMENTS[name], published_name(name, profile, seed)
     run_dir = work / as_
     weights = ["--weights"] if e.get("weights") and seed == 0 else []
     return [["train", *data, *e["train"], "--profile", profile, "--seed", str(seed), "--run-dir", str(run_dir),
@@ -81,7 +72,7 @@ def commands(name: str, profile: str, work: Path, runs: Path, data: list[str], s
 
 
 def is_published(name: str, profile: str, runs: Path, seed: int = 0) -> bool:
-    run_json = runs / published_as(name, profile, seed) / "run.json"
+    run_json = runs / published_name(name, profile, seed) / "run.json"
     if not (run_json.is_file() and run_json.with_name("metrics.json").is_file()):
         return False
     run = json.loads(run_json.read_text())
@@ -120,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in EXPERIMENTS:
             for seed in args.seeds:
                 done = is_published(name, args.profile, args.runs, seed)
-                print(f"{published_as(name, args.profile, seed):28s} {'published' if done else 'to run'}")
+                print(f"{published_name(name, args.profile, seed):28s} {'published' if done else 'to run'}")
         return 0
     data = ["--source", args.source, *(["--root", args.root] if args.root else []),
             *(["--allow-partial"] if args.allow_partial else [])]
@@ -139,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
                       file=sys.stderr)
                 return 1
         if not args.dry_run:
-            print(f"{name} (seed {seed}): published in {args.runs / published_as(name, args.profile, seed)} "
+            print(f"{name} (seed {seed}): published in {args.runs / published_name(name, args.profile, seed)} "
                   f"({(time.perf_counter() - t0) / 60:.0f} min)", flush=True)
     if not todo:
         print("every experiment asked for is already published with profile " + args.profile)

@@ -155,3 +155,26 @@ def test_magnify_shares_count_the_pixels_magnify_leaves_and_blurs(tmp_path):
     assert shares["threshold"] == pytest.approx(MAGNIFY_THRESHOLD, abs=0.001)
     assert shares["sharp kept"] == pytest.approx(np.mean(sharp_kept), abs=1e-5)
     assert shares["blurred marked"] == pytest.approx(np.mean(blurred_marked), abs=1e-5)
+
+
+def test_seed_results_finds_each_seed_of_one_profile_beside_seed_zero(tmp_path):
+    import json
+    import shutil
+
+    from blurlib.runs import RUNS, seed_results
+
+    def publish_as(folder, seed, profile="cpu-short"):
+        (tmp_path / folder).mkdir()
+        run = json.loads((RUNS / "V_odd" / "run.json").read_text())
+        run["seed"], run["profile"]["name"] = seed, profile
+        (tmp_path / folder / "run.json").write_text(json.dumps(run))
+        shutil.copy(RUNS / "V_odd" / "metrics.json", tmp_path / folder / "metrics.json")
+
+    publish_as("V_odd", 0)
+    publish_as("V_odd_seed1", 1)
+    publish_as("V_odd_seed2", 5)  # a folder whose run says another seed: not seed 2
+    publish_as("V_odd_seedx", 3)  # not a seed's name
+    publish_as("V_odd_paper_seed1", 1, "paper")  # another profile's seed
+    found = seed_results("V_odd", "cpu-short", runs=tmp_path)
+    assert sorted(found) == [0, 1] and found[1].dir == tmp_path / "V_odd_seed1"
+    assert sorted(seed_results("V_odd", "paper", runs=tmp_path)) == [1]  # the paper profile has no seed 0 here

@@ -63,6 +63,6 @@ def test_seeds_publish_beside_seed_zero_and_ship_no_weights(run_experiments, tmp
     publishes = [line.split()[-1] for line in out if line.startswith("$ blurlib publish")]
     assert publishes == [str(tmp_path / "runs" / n) for n in ("V_odd_seed1", "IV_odd_seed1", "V_odd_seed2",
                                                                "IV_odd_seed2")]  # no --weights: only seed 0 ships
-    assert ex.published_as("V_odd", "paper", 1) == "V_odd_paper_seed1" and ex.published_as("V_odd", "cpu-short") == "V_odd"
+    assert ex.published_name("V_odd", "paper", 1) == "V_odd_paper_seed1" and ex.published_name("V_odd", "cpu-short") == "V_odd"
     assert ex.main(["--only", "V_odd", "--seeds", "-1", "--dry-run"]) == 2
     assert "--seeds" in capsys.readouterr().err
