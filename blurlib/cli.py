@@ -25,7 +25,7 @@ from blurlib.io import MAX_PIXELS, read_map, read_rgb, write_json, write_png
 from blurlib.losses import LOSSES
 from blurlib.metrics import PROTOCOLS, summarize
 from blurlib.models import MODELS
-from blurlib.predict import MIN_SIZE, check_size, predict_folder, predict_map
+from blurlib.predict import MIN_SIZE, TTA, check_size, predict_folder, predict_map, tta_views
 from blurlib.profiles import get as get_profile
 from blurlib.provenance import provenance
 from blurlib.publish import publish
@@ -114,12 +114,13 @@ def cmd_train(args) -> int:
 def cmd_predict(args) -> int:
     path = args.checkpoint or shipped_checkpoint()
     dev, _ = _announce(args, "predict")
-    if args.size:
-        check_size(args.size, dev)  # before the model is loaded; own sizes (--size 0) are checked per image
+    for s, _ in tta_views(args.size or None, args.tta, (args.size or MIN_SIZE, args.size or MIN_SIZE)):
+        if s:
+            check_size(s, dev)  # before the model is loaded; own sizes (--size 0) are checked per image
     model, ckpt = checkpoint.load_model(path, precision=args.precision)
     report = predict_folder(model, args.images, args.out, with_overlay=args.overlay, size=args.size or None,
                             convention=ckpt["convention"], device=args.device, precision=args.precision,
-                            max_pixels=args.max_pixels)
+                            max_pixels=args.max_pixels, tta=args.tta)
     for note in report["notes"]:
         print(f"note: {note}", file=sys.stderr)
     for error in report["failed"]:
@@ -179,7 +180,7 @@ def _evaluate_run(args) -> int:
     dev, prec = _announce(args, "evaluate")
     bench, pairs = _split_pairs(args)
     result = evaluate_run(args.run, pairs, size=args.size, hifst=official_hifst(bench.root), device=dev,
-                          precision=prec)
+                          precision=prec, tta=args.tta)
     print(json.dumps({k: v for k, v in result.items() if k not in ("names", "best_f_per_image")}, indent=2))
     return 0
 
@@ -339,6 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("-o", "--out", type=Path, required=True)
     pr.add_argument("--size", type=_int_at_least(0), default=DEFAULT_SIZE,
                     help=f"input side for the network, at least {MIN_SIZE} (0: the image's own size)")
+    pr.add_argument("--tta", default="none", choices=TTA, help="test-time augmentation: flip averages the image and its "
+                    "mirror (2 passes), flip-scales both at 5/6, 1 and 7/6 of --size (6 passes) (default: %(default)s)")
     pr.add_argument("--overlay", action="store_true", help="also write <name>_overlay.png, image and map side by side")
     pr.add_argument("--device", help=DEVICE_HELP)
     pr.add_argument("--precision", default="auto", choices=INFERENCE_PRECISIONS,
@@ -357,6 +360,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="with --run: test input side (default: the run's training size)")
     ev.add_argument("--device", help="with --run: " + DEVICE_HELP)
     ev.add_argument("--precision", default="auto", choices=PRECISIONS, help="with --run")
+    ev.add_argument("--tta", default="none", choices=TTA, help="with --run: test-time augmentation; scores go to "
+                    "metrics_tta-<TTA>.json beside the run's own (default: %(default)s)")
     _data_args(ev)
     ev.add_argument("--split", default="test", help=SPLIT_HELP)
     ev.add_argument("--category", choices=list(CATEGORIES))

@@ -22,7 +22,7 @@ from blurlib.data.preprocess import DEFAULT_SIZE, resize_pair
 from blurlib.errors import BlurlibError
 from blurlib.io import atomic_write, read_grey, write_json, write_png
 from blurlib.metrics import Counts, FineCurve, pr_table
-from blurlib.predict import predict_map, to_png
+from blurlib.predict import TTA, predict_map, to_png
 from blurlib.provenance import provenance
 
 GUIDED_SUFFIX = "_guided"
@@ -198,9 +198,13 @@ def official_hifst_maps(folder: Path) -> Callable[[Pair], np.ndarray]:
 
 def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = None, n_maps: int = 6,
                  hifst: Path | None = None, progress: bool = True, device: str | None = None,
-                 precision: str = "auto", weights: Path | None = None, full_range: bool = True) -> dict:
+                 precision: str = "auto", weights: Path | None = None, full_range: bool = True,
+                 tta: str = "none") -> dict:
     """Score the model of ``run_dir`` on ``pairs`` with both protocols; write metrics.json, pr.csv, a few maps and
     (``full_range``) pr_full.csv, the pooled curve over the whole recall range (a second pass, on logits).
+
+    ``tta`` (:data:`blurlib.predict.TTA`): test-time augmentation; its scores go to ``metrics_tta-<tta>.json`` and
+    ``pr_tta-<tta>.csv`` beside the run's own (:func:`tta_suffix`), which stay as they are; no maps, no full range.
 
     metrics.json: ``ours`` (the model's maps), ``guided`` (the same maps refined with the image's edges by
     :func:`blurlib.apps.guided_refine`, a training-free baseline; its settings under ``guided_settings``) and,
@@ -215,15 +219,18 @@ def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = Non
     """
     run_dir = Path(run_dir)
     model, ckpt = checkpoint.load_model(weights or run_dir / "model.pt")
-    prov = provenance(result=run_dir / "metrics.json")  # the code that scores (from a dirty tree: metrics.diff)
+    suffix = tta_suffix(tta)
+    if suffix:
+        n_maps, full_range = 0, False
+    prov = provenance(result=run_dir / f"metrics{suffix}.json")  # the code that scores (dirty tree: its diff beside)
     size = size or ckpt["meta"]["profile"]["size"]
     dev, prec = runtime.select(device, precision)
-    shown = {p.name for p in pairs[:: max(1, len(pairs) // n_maps)][:n_maps]}
+    shown = {p.name for p in pairs[:: max(1, len(pairs) // n_maps)][:n_maps]} if n_maps else set()
     guided = Counts()
 
     def map_of(p: Pair) -> np.ndarray:
         image, mask = p.load()
-        m = predict_map(model, image, size=size, convention=ckpt["convention"], precision=prec, device=dev)
+        m = predict_map(model, image, size=size, convention=ckpt["convention"], precision=prec, device=dev, tta=tta)
         g = guided_refine(image, m)
         guided.add(g, mask, p.name)
         if p.name in shown:
@@ -242,14 +249,27 @@ def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = Non
               "best_f_per_image": metrics.best_f_per_image(c)}
     if hasattr(model, "fusion_weights"):
         result["fusion_weights"] = model.fusion_weights
-    write_pr_csv(run_dir / "pr.csv", c)
-    if hifst is not None and Path(hifst).is_dir():
+    if suffix:
+        result["tta"] = tta
+    write_pr_csv(run_dir / f"pr{suffix}.csv", c)
+    if hifst is not None and Path(hifst).is_dir() and not suffix:
         h = count(pairs, official_hifst_maps(hifst))
         result["hifst_official"] = {proto: metrics.summarize(h, proto) for proto in metrics.PROTOCOLS}
         write_pr_csv(run_dir / "pr_hifst_official.csv", h)
     result["provenance"] = prov
-    write_json(run_dir / "metrics.json", result)
+    write_json(run_dir / f"metrics{suffix}.json", result)
     return result
+
+
+def tta_suffix(tta: str) -> str:
+    """The file-name suffix of scores made with test-time augmentation ``tta``: none for ``none``.
+
+    >>> tta_suffix("none"), tta_suffix("flip")
+    ('', '_tta-flip')
+    """
+    if tta not in TTA:
+        raise BlurlibError(f"--tta {tta}: use one of {', '.join(TTA)}.")
+    return "" if tta == "none" else f"_tta-{tta}"
 
 
 def baseline_maps(name: str, size: int | None = DEFAULT_SIZE) -> Callable[[Pair], np.ndarray]:

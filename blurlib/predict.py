@@ -34,14 +34,39 @@ MIN_SIZE = 2 ** (len(VGG16) - 1) + 1
 """Smallest input side (17): below it the deepest VGG16 stage (stride 16) is one cell wide and a config V map is
 constant along that side."""
 NET_BYTES_PER_PIXEL = 400  # peak memory of a VGG16 forward at an image's own size (bf16, measured: ~324 B/px)
+TTA = ("none", "flip", "flip-scales")
+"""Test-time augmentation: ``none`` (one forward pass), ``flip`` (the image and its left-right mirror), ``flip-scales``
+(both, each at the input size × :data:`TTA_SCALES`). The maps' logits are averaged at the image's size (the mirror's
+mirrored back), then the sigmoid: 1, 2 and 6 forward passes."""
+TTA_SCALES = (5 / 6, 1.0, 7 / 6)
+"""Input sizes of ``flip-scales`` relative to ``size``: 320, 384 and 448 at the paper's 384."""
+
+
+def tta_views(size: int | None, tta: str, image_hw: tuple[int, int]) -> list[tuple[int | None, bool]]:
+    """The (input size, mirrored) forward passes of ``tta`` (:data:`TTA`) at ``size`` (None: the image's own size).
+
+    >>> tta_views(384, "flip-scales", (300, 400))
+    [(320, False), (320, True), (384, False), (384, True), (448, False), (448, True)]
+    """
+    if tta not in TTA:
+        raise BlurlibError(f"--tta {tta}: use one of {', '.join(TTA)}.")
+    scales = TTA_SCALES if tta == "flip-scales" else (1.0,)
+    flips = (False, True) if tta != "none" else (False,)
+    if size is None and len(scales) > 1:
+        raise BlurlibError(f"--tta {tta} resizes the input to several sizes around --size; at each image's own size "
+                           "(--size 0) use --tta flip, or give a --size.")
+    return [(None if size is None else round(size * scale), f) for scale in scales for f in flips]
 
 
 @torch.inference_mode()
 def predict_map(model: torch.nn.Module, image: np.ndarray, *, size: int | None = DEFAULT_SIZE,
                 convention: str = "caffe", device: str | torch.device | None = None,
-                precision: str = "auto", logits: bool = False) -> np.ndarray:
+                precision: str = "auto", logits: bool = False, tta: str = "none") -> np.ndarray:
     """Blur map float32 (H, W) in [0, 1] (1 = blurred) of ``image`` uint8 RGB (H, W, 3); with ``logits``, the
     map before the sigmoid (unbounded; resolves what float32 probabilities round to 0 or 1).
+
+    ``tta``: test-time augmentation (:data:`TTA`): the logits of several forward passes (the mirror image, other
+    input sizes; :func:`tta_views`) averaged at the image's size.
 
     ``size``: side the image is resized to before the forward pass, at least :data:`MIN_SIZE` (None: its own size,
     whose shorter side must then be at least :data:`MIN_SIZE`). A size whose forward pass needs more memory than the
@@ -61,16 +86,30 @@ def predict_map(model: torch.nn.Module, image: np.ndarray, *, size: int | None =
     prec = "fp32" if int8 else runtime.resolve_precision(precision, dev)
     runtime.configure(dev, prec)
     h, w = image.shape[:2]
-    check_size(size, dev, (h, w))
-    x = resize_pair(image, None, size)[0] if size else image
-    x = normalize(x, convention)[None].to(dev, memory_format=torch.channels_last)
+    views = tta_views(size, tta, (h, w))
+    for s, _ in views:
+        check_size(s, dev, (h, w))
     if not int8:
         model = model.to(dev, memory_format=torch.channels_last)
-    with runtime.autocast(dev, prec):
-        logits = model(x)
-    m = (logits.float() if want_logits else torch.sigmoid(logits.float()))[0, 0].cpu().numpy()
-    if m.shape != (h, w):
-        m = cv2.resize(m, (w, h), interpolation=cv2.INTER_LINEAR)
+    if len(views) == 1:  # one forward pass: the probabilities resized, as every committed result was made
+        x = normalize(resize_pair(image, None, size)[0] if size else image, convention)[None]
+        with runtime.autocast(dev, prec):
+            logits = model(x.to(dev, memory_format=torch.channels_last))
+        m = (logits.float() if want_logits else torch.sigmoid(logits.float()))[0, 0].cpu().numpy()
+        if m.shape != (h, w):
+            m = cv2.resize(m, (w, h), interpolation=cv2.INTER_LINEAR)
+        return m if want_logits else np.clip(m, 0.0, 1.0)
+    total = np.zeros((h, w), np.float64)
+    for s, mirrored in views:  # several: their logits averaged at the image's size, then the sigmoid
+        x = resize_pair(image, None, s)[0] if s else image
+        x = normalize(np.ascontiguousarray(x[:, ::-1]) if mirrored else x, convention)[None]
+        with runtime.autocast(dev, prec):
+            z = model(x.to(dev, memory_format=torch.channels_last)).float()[0, 0].cpu().numpy()
+        z = np.ascontiguousarray(z[:, ::-1]) if mirrored else z
+        total += z if z.shape == (h, w) else cv2.resize(z, (w, h), interpolation=cv2.INTER_LINEAR)
+    m = (total / len(views)).astype(np.float32)
+    if not want_logits:
+        m = torch.sigmoid(torch.from_numpy(m)).numpy()
     return m if want_logits else np.clip(m, 0.0, 1.0)
 
 

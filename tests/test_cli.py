@@ -304,3 +304,18 @@ def test_train_and_evaluate_keep_the_diff_of_a_dirty_tree(monkeypatch, tmp_path)
     monkeypatch.setattr(prov, "git_commit", lambda cwd=None: "c0ffee")
     assert "git_diff" not in prov.provenance(["x"], result=tmp_path / "clean" / "metrics.json")
     assert not (tmp_path / "clean").exists()
+
+
+def test_evaluate_with_test_time_augmentation_keeps_the_runs_own_scores(tiny_run, synthetic, tmp_path, capsys):
+    import shutil
+    run = Path(shutil.copytree(tiny_run, tmp_path / "run"))
+    from blurlib.evaluate import evaluate_run
+    evaluate_run(run, synthetic.select("test")[:3], progress=False, full_range=False, n_maps=1)
+    before = (run / "metrics.json").read_bytes(), (run / "pr.csv").read_bytes()
+    assert main(["evaluate", "--run", str(run), "--source", "synthetic", "--root", str(synthetic.root), "--tta", "flip",
+                 "--split", "test"]) == 0
+    capsys.readouterr()
+    tta = json.loads((run / "metrics_tta-flip.json").read_text())
+    assert tta["tta"] == "flip" and tta["ours"]["paper"]["n_images"] == len(synthetic.select("test"))
+    assert (run / "pr_tta-flip.csv").is_file()
+    assert ((run / "metrics.json").read_bytes(), (run / "pr.csv").read_bytes()) == before  # untouched

@@ -90,3 +90,34 @@ def test_at_most_two_images_are_in_memory(tmp_path, monkeypatch):
         yielded += 1
         assert len(reads) <= yielded + 1
     assert yielded == 6 and reads == paths
+
+
+def test_test_time_augmentation_averages_the_mirror_and_leaves_one_pass_unchanged():
+    import torch
+
+    from blurlib.models import build
+    from blurlib.predict import predict_map
+    torch.manual_seed(0)
+    model = build("II").eval()
+    image = np.random.default_rng(0).integers(0, 256, (40, 56, 3), dtype=np.uint8)
+    plain = predict_map(model, image, size=48, precision="fp32")
+    assert np.array_equal(plain, predict_map(model, image, size=48, precision="fp32", tta="none"))
+    flip = predict_map(model, image, size=48, precision="fp32", tta="flip")
+    mirror = image[:, ::-1].copy()
+    logit = (predict_map(model, image, size=48, precision="fp32", logits=True)
+             + predict_map(model, mirror, size=48, precision="fp32", logits=True)[:, ::-1]) / 2
+    assert np.allclose(flip, 1 / (1 + np.exp(-logit)), atol=1e-5)
+    # the mirror's flip-averaged map is the flip-averaged map mirrored: the augmentation has no left or right
+    assert np.allclose(predict_map(model, mirror, size=48, precision="fp32", tta="flip"), flip[:, ::-1], atol=1e-5)
+    scales = predict_map(model, image, size=48, precision="fp32", tta="flip-scales")
+    assert scales.shape == image.shape[:2] and not np.allclose(scales, flip, atol=1e-4)
+
+
+def test_test_time_augmentation_names_what_it_cannot_do():
+    from blurlib.errors import BlurlibError
+    from blurlib.predict import tta_views
+    with pytest.raises(BlurlibError, match="--tta flip-scales resizes the input to several sizes"):
+        tta_views(None, "flip-scales", (40, 50))
+    with pytest.raises(BlurlibError, match="--tta mirror: use one of none, flip, flip-scales"):
+        tta_views(384, "mirror", (40, 50))
+    assert tta_views(None, "flip", (40, 50)) == [(None, False), (None, True)]
