@@ -354,8 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="score a folder of maps against the benchmark masks")
     ev.add_argument("--pred", type=Path, help="folder of <name>.png maps (255 = blurred)")
     ev.add_argument("--gt", type=Path, help="dataset root holding gt/")
-    ev.add_argument("--run", type=Path, help="score a run folder's model.pt instead (writes metrics.json, pr.csv, "
-                    "maps/ into it); data from --source/--root")
+    ev.add_argument("--run", type=Path, help="score a run folder's model.pt (else its model_fp16.pt) instead "
+                    "(writes metrics.json, pr.csv, maps/ into it); data from --source/--root")
     ev.add_argument("--size", type=_int_at_least(MIN_SIZE),
                     help="with --run: test input side (default: the run's training size)")
     ev.add_argument("--device", help="with --run: " + DEVICE_HELP)

@@ -22,6 +22,7 @@ from blurlib.data.preprocess import DEFAULT_SIZE, resize_pair
 from blurlib.errors import BlurlibError
 from blurlib.io import atomic_write, read_grey, write_json, write_png
 from blurlib.metrics import Counts, FineCurve, pr_table
+from blurlib.paths import portable
 from blurlib.predict import TTA, predict_map, to_png
 from blurlib.provenance import provenance
 
@@ -215,10 +216,11 @@ def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = Non
     (``<name>_HiFSTBlurMap.png``, 255 = sharp) scored on exactly the same images for a fair side-by-side row.
     ``device``, ``precision``: where and how the model runs (:mod:`blurlib.runtime`); metrics.json records both
     (the device by name, the precision as resolved, e.g. ``auto`` -> ``bf16``).
-    ``weights``: the checkpoint to score (default ``run_dir/model.pt``).
+    ``weights``: the checkpoint to score (default :func:`run_weights`); metrics.json names it.
     """
     run_dir = Path(run_dir)
-    model, ckpt = checkpoint.load_model(weights or run_dir / "model.pt")
+    weights = Path(weights) if weights else run_weights(run_dir)
+    model, ckpt = checkpoint.load_model(weights)
     suffix = tta_suffix(tta)
     if suffix:
         n_maps, full_range = 0, False
@@ -249,6 +251,7 @@ def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = Non
               "best_f_per_image": metrics.best_f_per_image(c)}
     if hasattr(model, "fusion_weights"):
         result["fusion_weights"] = model.fusion_weights
+    result["weights"] = portable(weights)
     if suffix:
         result["tta"] = tta
     write_pr_csv(run_dir / f"pr{suffix}.csv", c)
@@ -259,6 +262,13 @@ def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = Non
     result["provenance"] = prov
     write_json(run_dir / f"metrics{suffix}.json", result)
     return result
+
+
+def run_weights(run_dir: Path) -> Path:
+    """The weights of a run: ``model.pt`` (a run trained here), else ``model_fp16.pt`` (a published shipped model)."""
+    run_dir = Path(run_dir)
+    full, half = run_dir / "model.pt", run_dir / "model_fp16.pt"
+    return half if not full.is_file() and half.is_file() else full
 
 
 def tta_suffix(tta: str) -> str:
