@@ -224,7 +224,6 @@ def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = Non
     suffix = tta_suffix(tta)
     if suffix:
         n_maps, full_range = 0, False
-    prov = provenance(result=run_dir / f"metrics{suffix}.json")  # the code that scores (dirty tree: its diff beside)
     size = size or ckpt["meta"]["profile"]["size"]
     dev, prec = runtime.select(device, precision)
     shown = {p.name for p in pairs[:: max(1, len(pairs) // n_maps)][:n_maps]} if n_maps else set()
@@ -259,7 +258,7 @@ def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = Non
         h = count(pairs, official_hifst_maps(hifst))
         result["hifst_official"] = {proto: metrics.summarize(h, proto) for proto in metrics.PROTOCOLS}
         write_pr_csv(run_dir / "pr_hifst_official.csv", h)
-    result["provenance"] = prov
+    result["provenance"] = provenance(result=run_dir / f"metrics{suffix}.json")  # dirty tree: its diff beside
     write_json(run_dir / f"metrics{suffix}.json", result)
     return result
 
@@ -310,13 +309,12 @@ def score_methods(pairs: Sequence[Pair], methods: dict[str, Callable[[Pair], np.
     """Score each method's maps on ``pairs`` (both protocols); write ``out_dir``/pr_<method>.csv and, unless
     ``write_metrics`` is False (the caller adds to the result and writes it), ``out_dir``/metrics.json."""
     out_dir = Path(out_dir)
-    prov = provenance(result=out_dir / "metrics.json")
     result = {"n_images": len(pairs), "names": [p.name for p in pairs], "methods": {}}
     for name, map_of in methods.items():
         c = count(pairs, map_of, progress=progress)
         result["methods"][name] = {proto: metrics.summarize(c, proto) for proto in metrics.PROTOCOLS}
         write_pr_csv(out_dir / f"pr_{name}.csv", c)
-    result["provenance"] = prov
+    result["provenance"] = provenance(result=out_dir / "metrics.json")  # the caller writes it there otherwise
     if write_metrics:
         write_json(out_dir / "metrics.json", result)
     return result

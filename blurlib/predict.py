@@ -50,6 +50,7 @@ def tta_views(size: int | None, tta: str, image_hw: tuple[int, int]) -> list[tup
     """
     if tta not in TTA:
         raise BlurlibError(f"--tta {tta}: use one of {', '.join(TTA)}.")
+    size = size or None  # 0, as on the command line: the image's own size
     scales = TTA_SCALES if tta == "flip-scales" else (1.0,)
     flips = (False, True) if tta != "none" else (False,)
     if size is None and len(scales) > 1:

@@ -33,11 +33,11 @@ def git_commit(cwd: Path | None = None) -> str:
         return "unknown"
 
 
-def git_diff(cwd: Path | None = None) -> str:
-    """The uncommitted changes to tracked files (``git diff HEAD --binary``): applied to the recorded commit with
-    ``git apply`` they rebuild the code that ran."""
+def git_diff(cwd: Path | None = None) -> bytes:
+    """The uncommitted changes to tracked files (``git diff HEAD --binary``, as bytes): applied to the recorded
+    commit with ``git apply`` they rebuild the code that ran (files never added to git are not in it)."""
     out = subprocess.run(["git", "diff", "HEAD", "--binary"], cwd=REPO if cwd is None else cwd, capture_output=True,
-                         text=True, check=True)
+                         check=True)
     return out.stdout
 
 
@@ -95,7 +95,7 @@ def provenance(command: list[str] | None = None, *, result: Path | None = None) 
     if result is not None and commit.endswith(DIRTY):
         path = diff_path(result)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(git_diff())
+        path.write_bytes(git_diff())
         diff = {"git_diff": path.name}
     return {
         "command": portable_command(command if command is not None else sys.argv),

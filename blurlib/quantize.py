@@ -168,11 +168,11 @@ def write_calibration(model: nn.Module, checkpoint_path: str | Path, pairs: Sequ
     ``pairs`` and write it, with where the images came from (``data``, ``split``, ``seed``, their names) and
     provenance, to :func:`calibration_path`; returns that path."""
     path = calibration_path(checkpoint_path)
-    prov = provenance(command, result=path)  # from a dirty tree its diff is kept beside: int8_calibration.diff
     chosen = sorted(random.Random(seed).sample(list(pairs), min(images, len(pairs))), key=lambda p: p.name)
     calib = calibrate(model, (p.load()[0] for p in chosen), convention=convention, size=size)
     calib |= {"checkpoint": Path(checkpoint_path).name, "data": data, "split": split, "seed": seed,
-              "names": [p.name for p in chosen], "provenance": prov}
+              "names": [p.name for p in chosen],
+              "provenance": provenance(command, result=path)}  # from a dirty tree its diff beside it
     write_json(path, calib)
     return path
 

@@ -21,8 +21,9 @@ from blurlib import checkpoint
 from blurlib.baselines import METHODS
 from blurlib.data import Benchmark
 from blurlib.errors import BlurlibError
-from blurlib.evaluate import evaluate_run, official_hifst, score_baselines
+from blurlib.evaluate import evaluate_run, official_hifst, score_baselines, tta_suffix
 from blurlib.paths import REPO, project_root
+from blurlib.predict import TTA
 from blurlib.profiles import COMMITTED, Profile
 from blurlib.provenance import commit_label, portable_text
 from blurlib.train import train
@@ -140,6 +141,17 @@ def with_seeds(name: str, r: RunResult) -> dict[int, RunResult]:
     if r.dir.parent.resolve() != RUNS.resolve() or not r.run:
         return {0: r}
     return {0: r} | {s: other for s, other in seed_results(name, profile_name(r.run)).items() if s > 0}
+
+
+def tta_scores(r: RunResult) -> dict[str, dict]:
+    """``{tta mode: metrics}`` of run ``r`` scored with test-time augmentation (``metrics_tta-<mode>.json`` beside its
+    metrics, :func:`blurlib.evaluate.tta_suffix`), those made on exactly ``r``'s test images, in :data:`TTA` order."""
+    out = {}
+    for mode in TTA[1:]:
+        path = r.dir / f"metrics{tta_suffix(mode)}.json"
+        if path.is_file() and (m := _read(path)).get("names") == r.metrics.get("names"):
+            out[mode] = m
+    return out
 
 
 def _candidates(name: str, profile: str) -> list[RunResult]:

@@ -107,8 +107,6 @@ def train(bench: Benchmark, run_dir: str | Path, *, model_name: str = "V", profi
     data = PairDataset(pairs, profile.size, conv)
     ckpt_path, log_path = run_dir / "checkpoint.pt", run_dir / "log.jsonl"
     _check_run_dir(run_dir, resume)
-    # the code and command that start the run (a resumed run: of the resume); from a dirty tree its diff: run.diff
-    started = provenance(command, result=run_dir / "run.json")
 
     meta = {"profile": profile.as_dict(), "weights": str(weights), "seed": seed, "split": split,
             "category": category, "n_train": len(data), "precision": prec, "device": dev.type}
@@ -119,6 +117,9 @@ def train(bench: Benchmark, run_dir: str | Path, *, model_name: str = "V", profi
         if finished and (run_dir / "model.pt").exists() and (run_dir / "run.json").exists():
             return run_dir  # nothing left to train: the finished run is kept as it is
         _check_resume(ckpt_path, ckpt, model_name, meta, with_device=True)
+    # the code and command that start the run (a resumed run: of the resume), once nothing refuses it; from a dirty
+    # tree its diff beside: run.diff
+    started = provenance(command, result=run_dir / "run.json")
 
     torch.manual_seed(seed)
     model = build(model_name)

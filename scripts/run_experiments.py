@@ -25,6 +25,7 @@ from pathlib import Path
 
 from blurlib.beyond import REFINED_LOSS, REFINED_MODEL
 from blurlib.profiles import COMMITTED as COMMITTED_PROFILE
+from blurlib.provenance import DIRTY, git_commit
 from blurlib.runs import published_name
 
 REPO = Path(__file__).resolve().parent.parent
@@ -115,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     data = ["--source", args.source, *(["--root", args.root] if args.root else []),
             *(["--allow-partial"] if args.allow_partial else [])]
+    if not (args.dry_run or args.allow_dirty or args.list) and git_commit().endswith(DIRTY):
+        print("the code has uncommitted changes: publish would refuse the runs after hours of training; commit "
+              "first, or pass --allow-dirty to publish them with their diffs", file=sys.stderr)
+        return 2
     if any(seed < 0 for seed in args.seeds):
         print("--seeds: a seed is a whole number >= 0", file=sys.stderr)
         return 2

@@ -275,29 +275,46 @@ def test_publish_refuses_a_dirty_run_unless_asked_and_then_keeps_its_diff(tmp_pa
     assert (tmp_path / "pub" / "metrics.diff").is_file()
 
 
-def test_publish_replaces_a_published_run_only_when_asked_and_then_whole(tmp_path, capsys):
+def test_publish_replaces_a_published_run_only_when_asked_and_then_whole(tmp_path, capsys, monkeypatch):
     old = _fake_run(tmp_path / "old", "a" * 40, pr="old")
     (old / "maps").mkdir()
     (old / "maps" / "x.png").write_bytes(b"old map")
     (old / "log.jsonl").write_text("{}\n")
     pub = tmp_path / "runs" / "R"
     assert main(["publish", str(old), str(pub)]) == 0
-    (pub / "int8_calibration.json").write_text("{}")  # written by another command into the published run
+    (pub / "int8_calibration.json").write_text("{}")  # derived from the old run's weights by another command
     new = _fake_run(tmp_path / "new", "b" * 40, pr="new")
+    (new / "metrics_tta-flip.json").write_text(json.dumps({"provenance": {"git_commit": "b" * 40}}))
     assert main(["publish", str(new), str(pub)]) == 2
-    assert "already published there; pass --overwrite" in capsys.readouterr().err
+    assert "already holds int8_calibration.json, log.jsonl, maps …; pass --overwrite" in capsys.readouterr().err
+    scores_only = tmp_path / "runs" / "baselines"  # a folder holding results but no run.json is protected alike
+    scores_only.mkdir()
+    (scores_only / "metrics.json").write_text("{}")
+    assert main(["publish", str(new), str(scores_only)]) == 2 and (scores_only / "metrics.json").read_text() == "{}"
+    capsys.readouterr()
     assert (pub / "pr.csv").read_text() == "old" and (pub / "maps" / "x.png").is_file()
+
+    import blurlib.publish as pub_module
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(pub_module.checkpoint, "load_model", full_disk)
+    assert main(["publish", str(new), str(pub), "--overwrite", "--weights"]) == 2  # fails half way: the old run stays
+    assert "No space left on device" in capsys.readouterr().err
+    assert (pub / "pr.csv").read_text() == "old" and (pub / "int8_calibration.json").is_file()
+    monkeypatch.undo()
+
     assert main(["publish", str(new), str(pub), "--overwrite"]) == 0
-    assert (pub / "pr.csv").read_text() == "new"
+    assert (pub / "pr.csv").read_text() == "new" and (pub / "metrics_tta-flip.json").is_file()
     assert not (pub / "maps").exists() and not (pub / "log.jsonl").exists()  # nothing of the old run is left mixed in
-    assert (pub / "int8_calibration.json").is_file()  # what publish does not own is kept
-    assert sorted(p.name for p in pub.parent.iterdir()) == ["R"]  # no staging folder left behind
+    assert not (pub / "int8_calibration.json").exists()  # not even what was derived from its weights
+    assert sorted(p.name for p in pub.iterdir()) == ["metrics.json", "metrics_tta-flip.json", "pr.csv", "run.json"]
 
 
 def test_train_and_evaluate_keep_the_diff_of_a_dirty_tree(monkeypatch, tmp_path):
     from blurlib import provenance as prov
     monkeypatch.setattr(prov, "git_commit", lambda cwd=None: "c0ffee+dirty")
-    monkeypatch.setattr(prov, "git_diff", lambda cwd=None: "diff --git a/f b/f\n")
+    monkeypatch.setattr(prov, "git_diff", lambda cwd=None: b"diff --git a/f b/f\n")
     record = prov.provenance(["blurlib", "train"], result=tmp_path / "run" / "run.json")
     assert record["git_commit"] == "c0ffee+dirty" and record["git_diff"] == "run.diff"
     assert (tmp_path / "run" / "run.diff").read_text() == "diff --git a/f b/f\n"

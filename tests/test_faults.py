@@ -362,6 +362,8 @@ def test_publish_into_the_run_itself_or_a_file_is_refused(tmp_path, capsys):
     before = digest(run)
     assert main(["publish", str(run), str(run)]) == 2
     assert "is the run folder itself" in capsys.readouterr().err
+    assert main(["publish", str(run), str(run / "maps")]) == 2  # inside the run: refused too
+    assert "lies in it" in capsys.readouterr().err
     (tmp_path / "file").write_text("x")
     assert main(["publish", str(run), str(tmp_path / "file")]) == 2
     assert "file: is a file, not a folder" in capsys.readouterr().err

@@ -95,7 +95,7 @@ def ap_candidates(recall: np.ndarray, precision: np.ndarray) -> dict[str, float]
 
     - ``mean precision``: the precision averaged over the 256 thresholds (blind to recall);
     - ``area, step rule``: ``Σ_k (R_k − R_{k+1}) P_k`` (+ the last point's ``R P``), thresholds in rising order;
-    - ``area, trapezoid``: the trapezoid rule over recall;
+    - ``area, trapezoid``: the trapezoid rule over recall (from 0 to the last point as the step rule);
     - ``11-point interpolated``: the mean over r ∈ {0, 0.1, …, 1} of the best precision at recall ≥ r.
 
     >>> {k: round(v, 3) for k, v in ap_candidates(np.array([1.0, 0.5, 0.0]), np.array([0.5, 0.8, 1.0])).items()}
@@ -103,7 +103,7 @@ def ap_candidates(recall: np.ndarray, precision: np.ndarray) -> dict[str, float]
     """
     r, p = np.asarray(recall, float), np.asarray(precision, float)
     step = float(np.sum((r[:-1] - r[1:]) * p[:-1]) + r[-1] * p[-1])
-    trapezoid = float(np.sum((r[:-1] - r[1:]) * (p[:-1] + p[1:]) / 2))
+    trapezoid = float(np.sum((r[:-1] - r[1:]) * (p[:-1] + p[1:]) / 2) + r[-1] * p[-1])
     interp = float(np.mean([p[r >= t].max() if (r >= t).any() else 0.0 for t in np.linspace(0, 1, 11)]))
     return {"mean precision": float(p.mean()), "area, step rule": step, "area, trapezoid": trapezoid,
             "11-point interpolated": interp}
