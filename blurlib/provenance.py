@@ -18,17 +18,20 @@ from blurlib.runtime import hardware
 
 
 DIRTY = "+dirty"
-"""The suffix of a commit recorded from a tree with uncommitted changes to tracked files."""
+"""The suffix of a commit recorded from a tree with uncommitted changes to tracked files (results aside)."""
+RESULTS = ("runs", "figures")
+"""Folders of results, not code: changes there leave the code clean (a run published before the next is scored)."""
+_CODE = [".", *(f":(exclude){folder}" for folder in RESULTS)]
 
 
 def git_commit(cwd: Path | None = None) -> str:
     """The commit of the repository blurlib runs from (``cwd``: another one), with ``+dirty`` when its tracked files
-    have uncommitted changes, or ``unknown`` outside a repository."""
+    outside the results (:data:`RESULTS`) have uncommitted changes, or ``unknown`` outside a repository."""
     cwd = REPO if cwd is None else cwd
     try:
         run = lambda *a: subprocess.run(["git", *a], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()  # noqa: E731
         commit = run("rev-parse", "HEAD")
-        return commit + (DIRTY if run("status", "--porcelain", "--untracked-files=no") else "")
+        return commit + (DIRTY if run("status", "--porcelain", "--untracked-files=no", "--", *_CODE) else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
@@ -36,8 +39,8 @@ def git_commit(cwd: Path | None = None) -> str:
 def git_diff(cwd: Path | None = None) -> bytes:
     """The uncommitted changes to tracked files (``git diff HEAD --binary``, as bytes): applied to the recorded
     commit with ``git apply`` they rebuild the code that ran (files never added to git are not in it)."""
-    out = subprocess.run(["git", "diff", "HEAD", "--binary"], cwd=REPO if cwd is None else cwd, capture_output=True,
-                         check=True)
+    out = subprocess.run(["git", "diff", "HEAD", "--binary", "--", *_CODE], cwd=REPO if cwd is None else cwd,
+                         capture_output=True, check=True)
     return out.stdout
 
 

@@ -101,7 +101,7 @@ MADE_BEFORE_DIFFS_WERE_KEPT = {
     "runs/I_odd/run.json", "runs/I_odd/metrics.json", "runs/II_odd/run.json", "runs/II_odd/metrics.json",
     "runs/III_odd/run.json", "runs/III_odd/metrics.json", "runs/V_even/run.json", "runs/V_even/metrics.json",
     "runs/V_odd/moredata_reference.json", "runs/V_odd_paper/int8_calibration.json", "runs/bench_cpu/beyond.json",
-    "runs/fusion_ds_defocus604/metrics.json", "runs/reproducibility.json",
+    "runs/fusion_ds_defocus604/metrics.json",
 }
 
 
