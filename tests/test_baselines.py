@@ -57,3 +57,35 @@ def test_lbp_riu2_codes():
 def test_unknown_baseline():
     with pytest.raises(ValueError, match="unknown baseline"):
         get("Bae12")
+
+
+def test_zhuo11_edge_blur_of_a_gaussian_step():
+    """At a step edge blurred by a Gaussian of σ, the gradient ratio gives σ back (σ0 / √(R² − 1))."""
+    import cv2
+
+    from blurlib.baselines import zhuo11
+
+    step = np.zeros((64, 64), np.float32)
+    step[:, 32:] = 1.0
+    for sigma in (1.0, 2.0):
+        g = 0.2 + 0.6 * cv2.GaussianBlur(step, (0, 0), sigma)
+        est, edges = zhuo11.sparse_defocus(g)
+        centre = est[16:48, 30:34][edges[16:48, 30:34]]
+        assert centre.size and abs(np.median(centre) - sigma) < 0.35 * sigma
+
+
+def test_zhuo11_propagation_keeps_a_constant_and_follows_colour():
+    """The matting Laplacian has the constants in its null space: one value at the edges spreads unchanged; two
+    regions of different colour keep their own values."""
+    from blurlib.baselines import zhuo11
+
+    image = np.full((32, 32, 3), 40.0)
+    image[:, 16:] = (200, 180, 60)
+    image = np.clip(image + np.random.default_rng(0).normal(0, 3, image.shape), 0, 255).astype(np.uint8)  # a photo's noise
+    known = np.zeros((32, 32), bool)
+    known[::4, 2] = known[::4, 29] = True
+    sparse = np.where(known, 1.5, 0.0)
+    assert np.allclose(zhuo11.propagate(image, sparse, known), 1.5, atol=1e-3)
+    sparse[:, 29] = np.where(known[:, 29], 3.0, 0.0)
+    d = zhuo11.propagate(image, sparse, known)
+    assert abs(d[:, :14].mean() - 1.5) < 0.1 and abs(d[:, 18:].mean() - 3.0) < 0.1
