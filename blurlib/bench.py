@@ -38,6 +38,9 @@ from blurlib.provenance import provenance
 from blurlib.quantize import INT8_MODELS, calibrate, int8_model
 from blurlib.train import model_loss
 
+MIN_BENCH_SIZE = 32
+"""Smallest side ``bench`` times: the reference, torchvision's whole VGG16 trunk, pools five times by 2."""
+
 
 def _median_seconds(fn, repeats: int, warmup: int, device: torch.device) -> float:
     """Median wall-clock seconds of ``fn()`` over ``repeats`` calls after ``warmup`` (CUDA: synchronised)."""

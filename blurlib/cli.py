@@ -6,15 +6,17 @@ User errors (:class:`BlurlibError`) print one message naming the file and the fi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+import warnings
 from pathlib import Path
 
-from blurlib import checkpoint, runtime
+from blurlib import checkpoint, outputs, runtime
 from blurlib.apps import MAGNIFY_SIGMA, MAGNIFY_THRESHOLD, blur_degree, check_pair, check_png_scale, magnify, segment
 from blurlib.baselines import METHODS
 from blurlib.beyond import BASE_MODEL, SHIPPED_MODELS
-from blurlib.bench import precision_accuracy, run_bench, runtime_table
+from blurlib.bench import MIN_BENCH_SIZE, precision_accuracy, run_bench, runtime_table
 from blurlib.data import CATEGORIES, open_dataset
 from blurlib.data import SOURCES as DATA_SOURCES
 from blurlib.data.preprocess import DEFAULT_SIZE
@@ -29,7 +31,7 @@ from blurlib.predict import MIN_SIZE, TTA, check_size, predict_folder, predict_m
 from blurlib.profiles import get as get_profile
 from blurlib.provenance import provenance
 from blurlib.publish import publish
-from blurlib.quantize import write_calibration
+from blurlib.quantize import calibration_path, write_calibration
 from blurlib.paths import REPO
 from blurlib.runs import DEFAULT_MODEL
 from blurlib.runtime import INFERENCE_PRECISIONS, PRECISIONS
@@ -55,6 +57,14 @@ def _int_at_least(low: int):
     return parse
 
 
+def _path(text: str) -> Path:
+    """An argparse type for a path: an empty one (which would mean the current folder) is a usage error, not a
+    silent read or write of wherever the command was started."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path; give the folder or file to write")
+    return Path(text)
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -75,7 +85,7 @@ def _announce(args, what: str):
 def _data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", default="auto", choices=DATA_SOURCES,
                    help="auto: CUHK if found, else the synthetic set; cuhk; synthetic")
-    p.add_argument("--root", help="dataset root holding image/ and gt/ (default: $BLURLIB_DATA, then data/CUHK)")
+    p.add_argument("--root", type=_path, help="dataset root holding image/ and gt/ (default: $BLURLIB_DATA, then data/CUHK)")
     p.add_argument("--allow-partial", action="store_true", help="accept a CUHK copy with images missing")
     p.add_argument("--download", action="store_true", help="download the official archives if not found")
 
@@ -120,7 +130,7 @@ def cmd_predict(args) -> int:
     model, ckpt = checkpoint.load_model(path, precision=args.precision)
     report = predict_folder(model, args.images, args.out, with_overlay=args.overlay, size=args.size or None,
                             convention=ckpt["convention"], device=args.device, precision=args.precision,
-                            max_pixels=args.max_pixels, tta=args.tta)
+                            max_pixels=args.max_pixels, tta=args.tta, overwrite=args.overwrite)
     for note in report["notes"]:
         print(f"note: {note}", file=sys.stderr)
     for error in report["failed"]:
@@ -132,6 +142,8 @@ def cmd_predict(args) -> int:
 
 def cmd_quantize(args) -> int:
     path = args.checkpoint or shipped_checkpoint()
+    outputs.plan([(calibration_path(path), f"the int8 calibration of {path}")], inputs=[path],
+                 overwrite=args.overwrite)
     model, ckpt = checkpoint.load_model(path)
     bench, pairs = _split_pairs(args)
     print(write_calibration(model, path, pairs, convention=ckpt["convention"], images=args.images, seed=args.seed,
@@ -155,6 +167,9 @@ def cmd_evaluate(args) -> int:
         return _evaluate_run(args)
     if args.pred is None or args.gt is None:
         raise BlurlibError("pass --pred DIR --gt DIR (a folder of maps and the dataset root), or --run RUN_DIR.")
+    if args.pr_csv:  # planned before any work: never one of the maps or masks read, never an old file unasked
+        read = [*_files(args.pred), *_files(Path(args.gt) / "gt")]
+        outputs.plan([(args.pr_csv, "the PR curves")], inputs=read, overwrite=args.overwrite)
     c = score_folder(args.pred, args.gt, split=args.split, category=args.category, invert=args.invert,
                      suffix=args.suffix)
     result = summarize(c, args.protocol)
@@ -165,6 +180,10 @@ def cmd_evaluate(args) -> int:
     else:
         print("  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in result.items()))
     return 0
+
+
+def _files(folder: Path) -> list[Path]:
+    return [p for p in Path(folder).iterdir() if p.is_file()] if Path(folder).is_dir() else []
 
 
 def _split_pairs(args):
@@ -180,12 +199,14 @@ def _evaluate_run(args) -> int:
     dev, prec = _announce(args, "evaluate")
     bench, pairs = _split_pairs(args)
     result = evaluate_run(args.run, pairs, size=args.size, hifst=official_hifst(bench.root), device=dev,
-                          precision=prec, tta=args.tta)
+                          precision=prec, tta=args.tta, overwrite=args.overwrite)
     print(json.dumps({k: v for k, v in result.items() if k not in ("names", "best_f_per_image")}, indent=2))
     return 0
 
 
 def cmd_bench(args) -> int:
+    if args.out:
+        outputs.plan([(args.out, "the bench report")], overwrite=args.overwrite)
     _announce(args, "bench")
     report = run_bench(args.models, size=args.size, batch_size=args.batch_size, repeats=args.repeats,
                        device=args.device, precision=args.precision, train=not args.no_train)
@@ -237,14 +258,19 @@ def cmd_publish(args) -> int:
 
 
 def _maps_for(args):
-    """Yield (image path, image, map) for each image: from --map files, or predicted with --checkpoint/default."""
+    """(image path, image, map) for each image, lazily: from --map files, or predicted with --checkpoint/default.
+    The arguments and the device are checked at once, before any image is read."""
     if args.map and len(args.map) != len(args.images):
         raise BlurlibError(f"{len(args.images)} images but {len(args.map)} maps: pass one --map per image.")
     if args.map and (args.device or args.precision != "auto" or args.model or args.checkpoint):
         raise BlurlibError("--model, --checkpoint, --device and --precision choose how maps are predicted; with --map "
                            "the maps are given: drop them, or drop --map.")
-    model = None
     dev, prec = (None, None) if args.map else _announce(args, args.command)  # checked before any image is read
+    return _each_map(args, dev, prec)
+
+
+def _each_map(args, dev, prec):
+    model = None
     for i, path in enumerate(args.images):
         image = read_rgb(path)
         if args.map:
@@ -260,21 +286,20 @@ def _maps_for(args):
 
 
 def _check_outputs(args, suffix: str) -> None:
-    """Refuse, before any work, an output ``-o/<stem><suffix>.png`` that is one of the input images or maps."""
-    inputs = {Path(p).resolve(): p for p in [*args.images, *(args.map or [])]}
-    for path in args.images:
-        out = args.out / f"{path.stem}{suffix}.png"
-        if out.resolve() in inputs:
-            raise BlurlibError(f"{out}: would overwrite the input {inputs[out.resolve()]}; nothing was written. "
-                               "Choose another -o folder.")
+    """Plan every output ``-o/<stem><suffix>.png`` before any work (:func:`blurlib.outputs.plan`): none is an input
+    image or map, no two share a name, none replaces an existing file unless --overwrite."""
+    outputs.plan([(args.out / f"{path.stem}{suffix}.png", f"the result of {path}") for path in args.images],
+                 inputs=[*args.images, *(args.map or [])], overwrite=args.overwrite)
 
 
 def cmd_segment(args) -> int:
     _check_outputs(args, "_segment")
-    for path, image, m in _maps_for(args):
-        out = args.out / f"{path.stem}_segment.png"
-        write_png(out, segment(image, m).astype("uint8") * 255)
-        print(out)
+    maps = _maps_for(args)  # its arguments checked before the output folder is made
+    with outputs.locked(args.out):
+        for path, image, m in maps:
+            out = args.out / f"{path.stem}_segment.png"
+            write_png(out, segment(image, m).astype("uint8") * 255)
+            print(out)
     return 0
 
 
@@ -290,17 +315,32 @@ def cmd_degree(args) -> int:
 
 def cmd_magnify(args) -> int:
     _check_outputs(args, "_magnified")
-    for path, image, m in _maps_for(args):
-        out = args.out / f"{path.stem}_magnified.png"
-        write_png(out, magnify(image, m, sigma=args.sigma))
-        print(out)
+    maps = _maps_for(args)
+    with outputs.locked(args.out):
+        for path, image, m in maps:
+            out = args.out / f"{path.stem}_magnified.png"
+            write_png(out, magnify(image, m, sigma=args.sigma))
+            print(out)
     return 0
 
 
 def cmd_baselines(args) -> int:
+    if args.update and args.overwrite:
+        raise BlurlibError("--update adds to the scores in --out, --overwrite replaces them: pass one of them.")
+    found = [p for p in sorted(args.out.glob("*")) if p.name == "metrics.json" or p.name.startswith("pr_")] \
+        if args.out.is_dir() else []
+    if not args.update:
+        outputs.refuse_existing(args.out, found if not args.overwrite else [], "baseline scores",
+                                alternative=", --update to re-score only --methods and keep the others")
     bench, pairs = _split_pairs(args)
-    result = score_baselines(bench, pairs, args.methods, args.out, size=args.size,
-                             agreement_images=args.agreement_images, update=args.update)
+    with outputs.locked(args.out):
+        if args.overwrite and found:
+            with outputs.replacing(args.out) as stage:  # the old scores go whole, none is left beside the new
+                result = score_baselines(bench, pairs, args.methods, stage, size=args.size,
+                                         agreement_images=args.agreement_images)
+        else:
+            result = score_baselines(bench, pairs, args.methods, args.out, size=args.size,
+                                     agreement_images=args.agreement_images, update=args.update)
     for name, m in result["methods"].items():
         p = m["paper"]
         print(f"{name:24s} ODS {p['ods']:.3f}  OIS {p['ois']:.3f}  AP {p['ap']:.3f}  (paper protocol, {p['n_images']} images)")
@@ -331,18 +371,19 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--device", help=DEVICE_HELP)
     tr.add_argument("--precision", default="auto", choices=PRECISIONS)
     tr.add_argument("--resume", action="store_true", help="continue from run-dir/checkpoint.pt")
-    tr.add_argument("--run-dir", required=True, type=Path)
+    tr.add_argument("--run-dir", required=True, type=_path)
     tr.set_defaults(func=cmd_train)
 
     pr = sub.add_parser("predict", help="blur maps of images (8-bit PNG, 255 = blurred)")
-    pr.add_argument("images", nargs="+", type=Path, help="image files and/or folders of images")
-    pr.add_argument("--checkpoint", type=Path, help=f"default: the shipped config V model ({DEFAULT_MODEL.relative_to(REPO)})")
-    pr.add_argument("-o", "--out", type=Path, required=True)
+    pr.add_argument("images", nargs="+", type=_path, help="image files and/or folders of images")
+    pr.add_argument("--checkpoint", type=_path, help=f"default: the shipped config V model ({DEFAULT_MODEL.relative_to(REPO)})")
+    pr.add_argument("-o", "--out", type=_path, required=True)
     pr.add_argument("--size", type=_int_at_least(0), default=DEFAULT_SIZE,
                     help=f"input side for the network, at least {MIN_SIZE} (0: the image's own size)")
     pr.add_argument("--tta", default="none", choices=TTA, help="test-time augmentation: flip averages the image and its "
                     "mirror (2 passes), flip-scales both at 5/6, 1 and 7/6 of --size (6 passes) (default: %(default)s)")
     pr.add_argument("--overlay", action="store_true", help="also write <name>_overlay.png, image and map side by side")
+    pr.add_argument("--overwrite", action="store_true", help="replace maps already in -o (default: refuse)")
     pr.add_argument("--device", help=DEVICE_HELP)
     pr.add_argument("--precision", default="auto", choices=INFERENCE_PRECISIONS,
                     help="auto: bf16 where the device has it, else fp32; int8: CPU, configs I-V and unet, needs the "
@@ -352,9 +393,9 @@ def build_parser() -> argparse.ArgumentParser:
     pr.set_defaults(func=cmd_predict)
 
     ev = sub.add_parser("evaluate", help="score a folder of maps against the benchmark masks")
-    ev.add_argument("--pred", type=Path, help="folder of <name>.png maps (255 = blurred)")
-    ev.add_argument("--gt", type=Path, help="dataset root holding gt/")
-    ev.add_argument("--run", type=Path, help="score a run folder's model.pt (else its model_fp16.pt) instead "
+    ev.add_argument("--pred", type=_path, help="folder of <name>.png maps (255 = blurred)")
+    ev.add_argument("--gt", type=_path, help="dataset root holding gt/")
+    ev.add_argument("--run", type=_path, help="score a run folder's model.pt (else its model_fp16.pt) instead "
                     "(writes metrics.json, pr.csv, maps/ into it); data from --source/--root")
     ev.add_argument("--size", type=_int_at_least(MIN_SIZE),
                     help="with --run: test input side (default: the run's training size)")
@@ -368,43 +409,48 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--protocol", default="paper", choices=PROTOCOLS)
     ev.add_argument("--invert", action="store_true", help="maps are sharpness maps (255 = sharp), e.g. HiFST's")
     ev.add_argument("--suffix", default="", help="map file name suffix, e.g. _HiFSTBlurMap")
-    ev.add_argument("--pr-csv", type=Path, help="also write the PR curves as CSV")
+    ev.add_argument("--pr-csv", type=_path, help="also write the PR curves as CSV")
+    ev.add_argument("--overwrite", action="store_true", help="replace an existing --pr-csv file; with --run, a scoring "
+                    "already in the run (its files are replaced whole)")
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=cmd_evaluate)
 
     be = sub.add_parser("bench", help="inference and training-step speed vs a plain fp32 torchvision VGG16")
     be.add_argument("--models", nargs="+", default=["V"], choices=MODELS)
-    be.add_argument("--size", type=_int_at_least(MIN_SIZE), default=DEFAULT_SIZE)
+    be.add_argument("--size", type=_int_at_least(MIN_BENCH_SIZE), default=DEFAULT_SIZE,
+                    help=f"input side, at least {MIN_BENCH_SIZE} (the reference VGG16 pools five times)")
     be.add_argument("--batch-size", type=_int_at_least(1), default=3)
     be.add_argument("--repeats", type=_int_at_least(1), default=5)
     be.add_argument("--device", help=DEVICE_HELP)
     be.add_argument("--precision", default="auto", choices=PRECISIONS)
     be.add_argument("--no-train", action="store_true", help="inference only")
     be.add_argument("--baselines", action="store_true", help="also time every hand-crafted baseline (Table VI)")
-    be.add_argument("--checkpoint", type=Path, help="with --baselines: the config V weights DBM is timed with; "
+    be.add_argument("--checkpoint", type=_path, help="with --baselines: the config V weights DBM is timed with; "
                     "with --accuracy: the model scored (default: the shipped model)")
     be.add_argument("--accuracy", action="store_true",
                     help="also score the model in bf16 and int8 on --split of the data (the ODS change of int8)")
     _data_args(be)
     be.add_argument("--split", default="test", help=SPLIT_HELP)
     be.add_argument("--category", choices=list(CATEGORIES))
-    be.add_argument("--out", type=Path, help="also write the JSON report here")
+    be.add_argument("--out", type=_path, help="also write the JSON report here")
+    be.add_argument("--overwrite", action="store_true", help="replace an existing --out report")
     be.add_argument("--json", action="store_true")
     be.set_defaults(func=cmd_bench)
 
     qu = sub.add_parser("quantize", help="calibrate int8 inference (CPU) for a config I-V or unet checkpoint")
-    qu.add_argument("--checkpoint", type=Path, help=f"default: the shipped config V model ({DEFAULT_MODEL.relative_to(REPO)})")
+    qu.add_argument("--checkpoint", type=_path, help=f"default: the shipped config V model ({DEFAULT_MODEL.relative_to(REPO)})")
     _data_args(qu)
     qu.add_argument("--split", default="train", help="images the activation scales are observed on; " + SPLIT_HELP)
     qu.add_argument("--category", choices=list(CATEGORIES))
     qu.add_argument("--images", type=_int_at_least(1), default=32, help="how many images (a seeded sample of the split)")
     qu.add_argument("--seed", type=_int_at_least(0), default=0)
     qu.add_argument("--size", type=_int_at_least(MIN_SIZE), default=DEFAULT_SIZE, help="input side the images are resized to")
+    qu.add_argument("--overwrite", action="store_true", help="replace the checkpoint's existing calibration")
     qu.set_defaults(func=cmd_quantize)
 
     pu = sub.add_parser("publish", help="copy a finished run's small result files into the repository (runs/NAME)")
-    pu.add_argument("run", type=Path)
-    pu.add_argument("dest", type=Path)
+    pu.add_argument("run", type=_path)
+    pu.add_argument("dest", type=_path)
     pu.add_argument("--weights", action="store_true", help="also write model_fp16.pt (the shipped models only)")
     pu.add_argument("--allow-dirty", action="store_true",
                     help="publish a run trained or scored from uncommitted code, with its diff (run.diff, metrics.diff)")
@@ -417,11 +463,12 @@ def build_parser() -> argparse.ArgumentParser:
     bl.add_argument("--category", choices=list(CATEGORIES))
     bl.add_argument("--methods", nargs="+", default=list(METHODS))
     bl.add_argument("--size", type=_int_at_least(0), default=DEFAULT_SIZE, help="images resized to size² first (0: original size)")
-    bl.add_argument("--out", type=Path, required=True, help="folder for metrics.json and pr_<method>.csv")
+    bl.add_argument("--out", type=_path, required=True, help="folder for metrics.json and pr_<method>.csv")
     bl.add_argument("--agreement-images", type=_int_at_least(0), default=50,
                     help="images on which our HiFST is correlated with the official maps (0: skip)")
     bl.add_argument("--update", action="store_true",
                     help="re-score only --methods and keep the other methods already in OUT/metrics.json")
+    bl.add_argument("--overwrite", action="store_true", help="replace the scores already in --out (whole)")
     bl.set_defaults(func=cmd_baselines)
 
     for name, func, about in (("segment", cmd_segment, "GrabCut blur segmentation from a blur map (255 = blurred)"),
@@ -429,20 +476,21 @@ def build_parser() -> argparse.ArgumentParser:
                               ("magnify", cmd_magnify, "blur magnification: Gaussian-blur pixels with blur confidence above "
                                f"{MAGNIFY_THRESHOLD:g}")):
         ap = sub.add_parser(name, help=about)
-        ap.add_argument("images", nargs="+", type=Path)
-        ap.add_argument("--map", nargs="+", type=Path, help="one map per image (PNG, 255 = blurred, or .npy in [0, 1])")
+        ap.add_argument("images", nargs="+", type=_path)
+        ap.add_argument("--map", nargs="+", type=_path, help="one map per image (PNG, 255 = blurred, or .npy in [0, 1])")
         which = ap.add_mutually_exclusive_group()
         which.add_argument("--model", choices=SHIPPED_MODELS,
                            help=f"without --map: predict maps with this shipped model (default: {BASE_MODEL}; unet's "
                                 "sharper maps leave more sharp pixels untouched by magnify, notebook 10)")
-        which.add_argument("--checkpoint", type=Path, help="without --map: predict maps with this model file")
+        which.add_argument("--checkpoint", type=_path, help="without --map: predict maps with this model file")
         ap.add_argument("--device", help="without --map: where maps are predicted; " + DEVICE_HELP)
         ap.add_argument("--precision", default="auto", choices=PRECISIONS,
                         help="without --map: auto (bf16 where the device has it, else fp32), bf16, fp32")
         if name == "degree":
             ap.add_argument("--json", action="store_true")
         else:
-            ap.add_argument("-o", "--out", type=Path, required=True)
+            ap.add_argument("-o", "--out", type=_path, required=True)
+            ap.add_argument("--overwrite", action="store_true", help="replace results already in -o")
         if name == "magnify":
             ap.add_argument("--sigma", type=_positive_float, default=MAGNIFY_SIGMA,
                             help="Gaussian sigma in pixels (default: %(default)s)")
@@ -450,15 +498,49 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"blurlib: warning: {' '.join(str(message).split())}", file=file or sys.stderr)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """While a command runs, SIGTERM (a scheduler's stop, ``kill``) ends it as Ctrl-C does: temporary files removed,
+    how to go on said. Only in the main thread; the previous handler comes back after."""
+    import signal
+    import threading
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        with warnings.catch_warnings(), _terminate_as_interrupt():
+            warnings.showwarning = _one_line_warning  # what was assumed, said in one line naming the file
+            return args.func(args)
     except BlurlibError as e:
         print(f"blurlib: error: {' '.join(str(e).split())}", file=sys.stderr)  # one line, whatever it quotes
         return 2
+    except OSError as e:  # the file system refused (a name too long, a full disk, no permission): said in one line
+        where = f"{e.filename}: " if e.filename else ""
+        name = where if len(where) < 120 else f"{where[:60]}…: "
+        print(f"blurlib: error: {name}{e.strerror or e}. Check the path, the free space and the permissions, and run "
+              "again.", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
-        print("blurlib: interrupted", file=sys.stderr)
+        resume = (" A training run resumes from its last checkpoint: run the same command with --resume."
+                  if args.command == "train" else " No result was left half-written; run the command again.")
+        print(f"blurlib: interrupted.{resume}", file=sys.stderr)
         return 130
 
 

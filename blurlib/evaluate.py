@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from blurlib import checkpoint, metrics, runtime
+from blurlib import checkpoint, metrics, outputs, runtime
 from blurlib.apps import GUIDED_EPS, GUIDED_RADIUS, guided_refine, iou, segment
 from blurlib.baselines import METHODS
 from blurlib.baselines import get as get_baseline
@@ -57,9 +58,13 @@ def map_folder(folder: Path, invert: bool = False, suffix: str = "") -> Callable
     def map_of(p: Pair) -> np.ndarray:
         path = folder / f"{p.name}{suffix}.png"
         if not path.exists():
+            other = sorted(folder.glob(f"{p.name}{suffix}.*"))
+            if other:
+                raise BlurlibError(f"{other[0]}: maps are read as PNG (8- or 16-bit grey, 255 = blurred), not "
+                                   f"{other[0].suffix}; save the maps as PNG.")
             raise BlurlibError(f"{path}: no prediction for mask {p.mask}. Predict every test image, or evaluate "
                                "a smaller split.")
-        q = read_grey(path)
+        q = read_grey(path, single_channel=True)
         map_of.peak = max(map_of.peak, int(q.max()) if q.size else 0)
         return 255 - q if invert else q
 
@@ -95,7 +100,24 @@ def score_folder(pred: Path, gt: Path, *, split: str = "test", category: str | N
     maps = map_folder(pred, invert=invert, suffix=suffix)
     c = count(pairs, maps)
     check_map_scale(maps, pred)
+    check_polarity(c, pred, invert)
     return c
+
+
+INVERTED_AUC = 0.35
+"""A folder of maps whose mean per-image AUC (:func:`blurlib.metrics.mean_auc`) is below this ranks sharp pixels
+above blurred ones on most images: it is scored as given, with a warning that its maps look inverted."""
+
+
+def check_polarity(c: Counts, folder: Path, invert: bool) -> float:
+    """Warn (one line naming ``folder`` and the option) when the maps look like the other polarity; return the AUC."""
+    auc = metrics.mean_auc(c)
+    if auc < INVERTED_AUC:
+        now, other = ("255 = sharp (--invert)", "drop --invert") if invert else ("255 = blurred", "pass --invert")
+        warnings.warn(f"{folder}: the maps rank sharp pixels above blurred ones (mean per-image AUC {auc:.2f}), as "
+                      f"maps of the other polarity would; scored as {now}. If 255 means the other, {other}.",
+                      stacklevel=2)
+    return auc
 
 
 def write_pr_csv(path: Path, c: Counts) -> None:
@@ -200,7 +222,7 @@ def official_hifst_maps(folder: Path) -> Callable[[Pair], np.ndarray]:
 def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = None, n_maps: int = 6,
                  hifst: Path | None = None, progress: bool = True, device: str | None = None,
                  precision: str = "auto", weights: Path | None = None, full_range: bool = True,
-                 tta: str = "none") -> dict:
+                 tta: str = "none", overwrite: bool = False) -> dict:
     """Score the model of ``run_dir`` on ``pairs`` with both protocols; write metrics.json, pr.csv, a few maps and
     (``full_range``) pr_full.csv, the pooled curve over the whole recall range (a second pass, on logits).
 
@@ -217,8 +239,34 @@ def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = Non
     ``device``, ``precision``: where and how the model runs (:mod:`blurlib.runtime`); metrics.json records both
     (the device by name, the precision as resolved, e.g. ``auto`` -> ``bf16``).
     ``weights``: the checkpoint to score (default :func:`run_weights`); metrics.json names it.
+
+    A scoring already in the run (:func:`scoring_files` of the same ``tta``) is refused unless ``overwrite``; then it
+    is replaced whole (:func:`blurlib.outputs.set_aside`), none of its files left beside the new ones. The run folder
+    is locked while it is scored.
     """
     run_dir = Path(run_dir)
+    found = outputs.existing_result(run_dir, scoring_files(tta_suffix(tta)))
+    if not overwrite:
+        outputs.refuse_existing(run_dir, found, "a scoring" + (f" with --tta {tta}" if tta != "none" else ""))
+    with outputs.locked(run_dir), outputs.set_aside(run_dir, found):
+        return _evaluate_run(run_dir, pairs, size=size, n_maps=n_maps, hifst=hifst, progress=progress, device=device,
+                             precision=precision, weights=weights, full_range=full_range, tta=tta)
+
+
+def scoring_files(suffix: str) -> list[str]:
+    """The files (and the maps folder) one scoring of a run writes: ``metrics<suffix>.json`` and what comes with it.
+
+    >>> scoring_files("_tta-flip")
+    ['metrics_tta-flip.json', 'metrics_tta-flip.diff', 'pr_tta-flip.csv']
+    """
+    own = [f"metrics{suffix}.json", f"metrics{suffix}.diff", f"pr{suffix}.csv"]
+    return own if suffix else [*own, PR_FULL, "pr_hifst_official.csv", "maps"]
+
+
+def _evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None, n_maps: int, hifst: Path | None,
+                  progress: bool, device: str | None, precision: str, weights: Path | None, full_range: bool,
+                  tta: str) -> dict:
+    """:func:`evaluate_run` once the run folder is locked and any previous scoring set aside."""
     weights = Path(weights) if weights else run_weights(run_dir)
     model, ckpt = checkpoint.load_model(weights)
     suffix = tta_suffix(tta)
@@ -320,6 +368,19 @@ def score_methods(pairs: Sequence[Pair], methods: dict[str, Callable[[Pair], np.
     return result
 
 
+def read_metrics(path: Path) -> dict:
+    """A scoring's ``metrics.json``, or a :class:`BlurlibError` naming it when it is not readable JSON."""
+    try:
+        result = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BlurlibError(f"{path}: not a readable metrics file ({e}); nothing was written. Re-score all methods "
+                           "with --overwrite instead of --update.") from e
+    if not isinstance(result, dict) or not isinstance(result.get("methods"), dict):
+        raise BlurlibError(f"{path}: holds no scores of methods; nothing was written. Re-score all methods with "
+                           "--overwrite instead of --update.")
+    return result
+
+
 def check_same_images(previous: dict, names: list[str], path: Path) -> None:
     """A :class:`BlurlibError` naming ``path`` unless its metrics (``previous``) were scored on ``names``."""
     if previous.get("names") != names:
@@ -370,7 +431,7 @@ def score_baselines(bench: Benchmark, pairs: Sequence[Pair], methods: Sequence[s
     if unknown:
         raise BlurlibError(f"unknown baseline(s) {', '.join(sorted(unknown))}: use {', '.join(METHODS)}.")
     metrics_path = Path(out_dir) / "metrics.json"
-    previous = json.loads(metrics_path.read_text()) if update and metrics_path.exists() else None
+    previous = read_metrics(metrics_path) if update and metrics_path.exists() else None
     if previous is not None:
         check_same_images(previous, [p.name for p in pairs], metrics_path)
     maps = {name: baseline_maps(name, size or None) for name in methods}

@@ -143,12 +143,20 @@ _MODE_NAMES = {"L": "grey", "LA": "grey+alpha (alpha dropped)", "RGBA": "RGBA (a
                "PA": "palette+alpha (alpha dropped)", "1": "1-bit", "CMYK": "CMYK", "YCbCr": "YCbCr"}
 
 
-def read_grey(path: str | os.PathLike) -> np.ndarray:
-    """Read one channel of an image file as uint8 (H, W): the first channel of RGB/RGBA, the grey of L/LA."""
+def read_grey(path: str | os.PathLike, single_channel: bool = False) -> np.ndarray:
+    """Read one channel of an image file as uint8 (H, W): the first channel of RGB/RGBA, the grey of L/LA.
+
+    ``single_channel`` (blur maps): an RGB image whose channels differ — a colour-mapped picture of a map, not the
+    map — is a :class:`BlurlibError` naming the file, not its red channel read silently.
+    """
     with _open_image(path) as im:
         if im.mode == "P":
             im = im.convert("RGB")
         a = np.asarray(im)
+    if a.ndim == 3 and single_channel and a.shape[2] >= 3 and not (
+            np.array_equal(a[..., 0], a[..., 1]) and np.array_equal(a[..., 0], a[..., 2])):
+        raise BlurlibError(f"{path}: a colour image (its red, green and blue differ), e.g. a colour-mapped picture of "
+                           "a map; nothing was scored. Save the map itself as one grey channel (255 = blurred).")
     if a.ndim == 3:
         a = a[..., 0]
     if a.dtype != np.uint8:  # 16-bit (or 32-bit integer) PNG: full scale 65535 -> 255
@@ -181,10 +189,17 @@ def _open_image(path, load: bool = True, max_pixels: int = MAX_PIXELS):
         if im.width * im.height > max_pixels:
             im.close()
             raise _too_large(path, im.width, im.height, max_pixels)
+        if getattr(im, "n_frames", 1) > 1 and im.format != "MPO":  # MPO: a camera JPEG and its previews
+            pages = im.n_frames
+            im.close()
+            raise BlurlibError(f"{path}: holds {pages} pages or frames; blurlib reads one picture per file. Save the "
+                               "page you mean as a file of its own.")
         if load:
             im.load()
     except FileNotFoundError as e:
         raise BlurlibError(f"{path}: no such file.") from e
+    except (PermissionError, IsADirectoryError) as e:
+        raise BlurlibError(f"{path}: cannot be read ({e.strerror}). Check that it is a file you may read.") from e
     except UnidentifiedImageError as e:
         raise BlurlibError(f"{path}: not a readable image ({e}). Replace it with a valid JPEG or PNG.") from e
     except (OSError, SyntaxError, ValueError) as e:
@@ -215,7 +230,11 @@ def read_map(path: str | os.PathLike) -> np.ndarray:
         except (OSError, ValueError) as e:
             raise BlurlibError(f"{path}: not a readable .npy map ({e}).") from e
     with _open_image(path) as im:
-        a = np.asarray(im)
+        a = np.asarray(im.convert("RGB") if im.mode == "P" else im)
+    if a.ndim == 3 and a.shape[2] >= 3 and not (np.array_equal(a[..., 0], a[..., 1])
+                                                 and np.array_equal(a[..., 0], a[..., 2])):
+        raise BlurlibError(f"{path}: a colour image (its red, green and blue differ), e.g. a colour-mapped picture of "
+                           "a map. Pass the map itself: one grey channel, 255 = blurred (or .npy in [0, 1]).")
     if a.ndim == 3:
         a = a[..., 0]
     return (a.astype(np.float32) / (65535.0 if a.dtype == np.uint16 or a.max() > 255 else 255.0)).astype(np.float32)

@@ -120,6 +120,26 @@ class Counts:
         return len(self.names)
 
 
+def mean_auc(c: Counts) -> float:
+    """The mean over images of the area under each map's ROC curve: the chance that a blurred pixel has a higher level
+    than a sharp one (ties count half); 0.5 for a map that ranks nothing, near 0 for a map of the other polarity.
+    Images with only one class are left out (nan when no image has both).
+
+    >>> c = Counts(); c.add(np.array([[0.9, 0.1]]), np.array([[True, False]])); round(mean_auc(c), 3)
+    1.0
+    >>> c = Counts(); c.add(np.array([[0.1, 0.9]]), np.array([[True, False]])); round(mean_auc(c), 3)
+    0.0
+    """
+    out = []
+    for tp, fp, pos, neg in zip(c.tp, c.fp, c.pos, c.neg):
+        if pos and neg:
+            hp = tp - np.append(tp[1:], 0)  # pixels at each level
+            hn = fp - np.append(fp[1:], 0)
+            below = np.cumsum(hn) - hn  # sharp pixels strictly below each level
+            out.append(float((hp * (below + 0.5 * hn)).sum()) / (pos * neg))
+    return float(np.mean(out)) if out else float("nan")
+
+
 def per_image_pr(c: Counts) -> tuple[np.ndarray, np.ndarray]:
     """Precision and recall (n_images, 256). No predicted positives -> precision 1; no positives -> recall 1."""
     tp, fp = np.array(c.tp, np.float64), np.array(c.fp, np.float64)

@@ -13,6 +13,8 @@ torch.Size([1, 1, 37, 50])
 
 from __future__ import annotations
 
+import functools
+
 from collections import OrderedDict
 
 import torch
@@ -122,9 +124,14 @@ class DeterministicBilinear(torch.autograd.Function):
     @staticmethod
     def backward(ctx, g: torch.Tensor):
         (h_in, w_in), (h_out, w_out) = ctx.in_size, g.shape[-2:]
-        rh = bilinear_matrix(h_out, h_in).to(g.device)
-        rw = bilinear_matrix(w_out, w_in).to(g.device)
+        rh, rw = bilinear_matrix_on(h_out, h_in, g.device), bilinear_matrix_on(w_out, w_in, g.device)
         return (rh.T @ g.float() @ rw).to(g.dtype), None
+
+
+@functools.lru_cache(maxsize=64)
+def bilinear_matrix_on(n_out: int, n_in: int, device: torch.device) -> torch.Tensor:
+    """:func:`bilinear_matrix` on ``device``, made once per size and device (a training step's backward reuses it)."""
+    return bilinear_matrix(n_out, n_in).to(device)
 
 
 class BlurMapper(nn.Module):

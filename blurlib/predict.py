@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from blurlib import runtime
+from blurlib import outputs, runtime
 from blurlib.data.preprocess import DEFAULT_SIZE, normalize, resize_pair
 from blurlib.errors import BlurlibError
 from blurlib.io import IMAGE_SUFFIXES, MAX_PIXELS, read_rgb_noted, write_png
@@ -206,13 +206,16 @@ def predict_files(model: torch.nn.Module, paths: Iterable[Path], out_dir: Path, 
 
 
 def predict_folder(model: torch.nn.Module, inputs: Iterable[str | Path], out_dir: Path, *, progress: bool = True,
-                   **kw) -> dict:
+                   overwrite: bool = False, **kw) -> dict:
     """:func:`predict_files` over files and folders with a progress bar.
 
     Returns ``images`` (maps written), ``failed`` (one message per skipped image, naming it), ``seconds``,
-    ``images_per_s`` and ``notes``. Refused before any work: two inputs with the same stem (they would write the
-    same map), and a map or overlay that would overwrite an input image (e.g. ``-o`` the folder of PNG photos).
-    A map that cannot be written stops the run with an error saying how many maps were written before.
+    ``images_per_s`` and ``notes``. Every map and overlay name is planned before any work
+    (:func:`blurlib.outputs.plan`): refused are two outputs at one path (two inputs with the same stem, or ``x.jpg``'s
+    overlay beside the map of ``x_overlay.jpg``), an output that is an input image (e.g. ``-o`` the folder of PNG
+    photos), and a map already there unless ``overwrite``. ``out_dir`` is locked while the maps are written
+    (:func:`blurlib.outputs.locked`). A map that cannot be written stops the run with an error saying how many maps
+    were written before.
     """
     paths = image_files(inputs)
     if not paths:
@@ -220,18 +223,15 @@ def predict_folder(model: torch.nn.Module, inputs: Iterable[str | Path], out_dir
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise BlurlibError(f"{out_dir}: -o is a file, not a folder. Choose an output folder.")
-    stems: dict[str, Path] = {}
-    for p in paths:
-        if p.stem in stems:
-            raise BlurlibError(f"{p} and {stems[p.stem]} would both write {p.stem}.png: rename one.")
-        stems[p.stem] = p
-    inputs_resolved = {p.resolve(): p for p in paths}
-    for p in paths:
-        outs = [out_dir / f"{p.stem}.png"] + ([out_dir / f"{p.stem}_overlay.png"] if kw.get("with_overlay") else [])
-        for out in outs:
-            if out.resolve() in inputs_resolved:
-                raise BlurlibError(f"{out}: the map of {p} would overwrite the input image "
-                                   f"{inputs_resolved[out.resolve()]}; nothing was written. Choose another -o folder.")
+    planned = [(out_dir / f"{p.stem}.png", f"the map of {p}") for p in paths]
+    if kw.get("with_overlay"):
+        planned += [(out_dir / f"{p.stem}_overlay.png", f"the overlay of {p}") for p in paths]
+    outputs.plan(planned, inputs=paths, overwrite=overwrite)
+    with outputs.locked(out_dir):
+        return _predict_all(model, paths, out_dir, progress, **kw)
+
+
+def _predict_all(model, paths: list[Path], out_dir: Path, progress: bool, **kw) -> dict:
     t0, notes, failed, written = time.perf_counter(), [], [], 0
     with tqdm(total=len(paths), unit="img", desc="predict", disable=not progress, file=sys.stderr) as bar:
         try:

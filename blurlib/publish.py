@@ -20,7 +20,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from blurlib import checkpoint
+from blurlib import checkpoint, outputs
 from blurlib.errors import BlurlibError
 from blurlib.evaluate import PR_FULL
 from blurlib.provenance import diff_path, is_dirty
@@ -57,7 +57,8 @@ def publish(run_dir: Path, dest: Path, with_weights: bool = False, *, allow_dirt
     """Copy the result files of ``run_dir`` into ``dest``; ``with_weights`` adds ``model_fp16.pt``.
 
     ``allow_dirty``: publish a run made from a dirty tree, with its diffs. ``overwrite``: replace what ``dest``
-    holds (whole). Returns the paths written.
+    holds (whole). Both folders are locked while the run is copied (:func:`blurlib.outputs.locked`): a run still
+    training is not published half way. Returns the paths written.
     """
     run_dir, dest = Path(run_dir), Path(dest)
     for required in PROVENANCE_FILES:
@@ -84,40 +85,41 @@ def publish(run_dir: Path, dest: Path, with_weights: bool = False, *, allow_dirt
     if held and not overwrite:
         raise BlurlibError(f"{dest}: already holds {', '.join(held[:3])}{' …' if len(held) > 3 else ''}; pass "
                            "--overwrite to replace it whole, or choose an empty destination.")
-    try:
-        dest.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=dest, prefix=".publishing-"))  # same file system as dest: renames
-    except OSError as e:
-        raise BlurlibError(f"cannot write {dest}: {e.strerror or e}. Choose a writable destination folder.") from e
-    new, old = staging / "new", staging / "old"
-    moved: list[str] = []
-    arrived: list[Path] = []
-    try:
-        new.mkdir()
-        old.mkdir()
-        names = [*RESULT_FILES, *diffs] + [p.name for pattern in RESULT_PATTERNS for p in sorted(run_dir.glob(pattern))]
-        for name in dict.fromkeys(names):
-            if (run_dir / name).is_file():
-                shutil.copy2(run_dir / name, new / name)
-        if (run_dir / "maps").is_dir():
-            shutil.copytree(run_dir / "maps", new / "maps")
-        if with_weights:
-            model, ckpt = checkpoint.load_model(run_dir / "model.pt")
-            checkpoint.save(new / WEIGHTS, model, ckpt["model"], ckpt["convention"], iteration=ckpt["iteration"],
-                            meta=ckpt["meta"], fp16=True)
-        for name in held:  # the old run goes aside only once the new one is complete beside it
-            (dest / name).rename(old / name)
-            moved.append(name)
-        for item in sorted(new.iterdir()):
-            item.rename(dest / item.name)
-            arrived.append(dest / item.name)
-        return arrived
-    except (OSError, shutil.Error) as e:
-        for path in arrived:  # undo: the new run out, the old one back
-            shutil.rmtree(path) if path.is_dir() else path.unlink()
-        for name in moved:
-            (old / name).rename(dest / name)
-        raise BlurlibError(f"cannot publish into {dest}: {getattr(e, 'strerror', None) or e}. Free space or choose "
-                           "another destination; what it held is kept.") from e
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with outputs.locked(dest), outputs.locked(run_dir):  # no second writer of either meanwhile
+        try:
+            dest.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(dir=dest, prefix=".publishing-"))  # same file system as dest: renames
+        except OSError as e:
+            raise BlurlibError(f"cannot write {dest}: {e.strerror or e}. Choose a writable destination folder.") from e
+        new, old = staging / "new", staging / "old"
+        moved: list[str] = []
+        arrived: list[Path] = []
+        try:
+            new.mkdir()
+            old.mkdir()
+            names = [*RESULT_FILES, *diffs] + [p.name for pattern in RESULT_PATTERNS for p in sorted(run_dir.glob(pattern))]
+            for name in dict.fromkeys(names):
+                if (run_dir / name).is_file():
+                    shutil.copy2(run_dir / name, new / name)
+            if (run_dir / "maps").is_dir():
+                shutil.copytree(run_dir / "maps", new / "maps")
+            if with_weights:
+                model, ckpt = checkpoint.load_model(run_dir / "model.pt")
+                checkpoint.save(new / WEIGHTS, model, ckpt["model"], ckpt["convention"], iteration=ckpt["iteration"],
+                                meta=ckpt["meta"], fp16=True)
+            for name in held:  # the old run goes aside only once the new one is complete beside it
+                (dest / name).rename(old / name)
+                moved.append(name)
+            for item in sorted(new.iterdir()):
+                item.rename(dest / item.name)
+                arrived.append(dest / item.name)
+            return arrived
+        except (OSError, shutil.Error) as e:
+            for path in arrived:  # undo: the new run out, the old one back
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+            for name in moved:
+                (old / name).rename(dest / name)
+            raise BlurlibError(f"cannot publish into {dest}: {getattr(e, 'strerror', None) or e}. Free space or choose "
+                               "another destination; what it held is kept.") from e
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)

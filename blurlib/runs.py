@@ -209,7 +209,8 @@ def run_result(bench: Benchmark, profile: Profile, model: str = "V", train_split
     scored = run_dir / "metrics.json"
     metrics = _read(scored) if scored.is_file() and _read(scored).get("names") == [p.name for p in pairs] else None
     if metrics is None:  # scored already on exactly these images: not again
-        metrics = evaluate_run(run_dir, pairs, hifst=official_hifst(bench.root), progress=progress)
+        metrics = evaluate_run(run_dir, pairs, hifst=official_hifst(bench.root), progress=progress,
+                               overwrite=True)  # scored on other images before: replaced whole
     return RunResult(run_dir, _read(run_dir / "run.json"), metrics,
                      f"trained now: model {model}, profile {prof.name}, on {train_split} of {bench.description} "
                      f"(runs={runs}; results in {run_dir})", f"now: {prof.name}, {_data_word(bench.description)}")
@@ -258,7 +259,8 @@ def shipped_result(bench: Benchmark, test_split: str = "even", limit: int | None
     metrics = _read(scored) if scored.is_file() else None
     if metrics is None or metrics.get("names") != names:
         out.mkdir(parents=True, exist_ok=True)
-        metrics = evaluate_run(out, pairs, hifst=official_hifst(bench.root), progress=progress, weights=DEFAULT_MODEL)
+        metrics = evaluate_run(out, pairs, hifst=official_hifst(bench.root), progress=progress, weights=DEFAULT_MODEL,
+                               overwrite=True)
     return RunResult(out, committed.run, metrics,
                      f"the shipped model ({describe(DEFAULT_RUN, committed.run)}) scored now on {len(names)} "
                      f"{test_split} images of {bench.description} (results in {out})",

@@ -201,3 +201,44 @@ def describe(device: torch.device) -> str:
     if device.type == "cuda":
         return f"cuda: {torch.cuda.get_device_name(device)}, TF32 off"
     return f"cpu: {cpu_name()}, {torch.get_num_threads()} threads, {torch.backends.cpu.get_cpu_capability()}"
+
+
+CUDA_NEEDS = {"13": ("580", "Turing (compute capability 7.5) or newer"),
+              "12": ("525.60.13", "Maxwell (compute capability 5.0) or newer, as the build's arch list says")}
+"""NVIDIA's minimum Linux driver for a CUDA major version (minor-version compatibility) and the GPU generations
+PyTorch's wheels of that CUDA are built for."""
+
+
+def gpu_environment() -> str:
+    """One line on the torch of this environment and the GPU it sees; a :class:`BlurlibError` when it sees none,
+    naming the CUDA of the build, the driver that CUDA needs and how to install another build.
+
+    >>> import unittest.mock as m
+    >>> with m.patch.object(torch.cuda, "is_available", lambda: False), m.patch.object(torch.version, "cuda", "13.0"):
+    ...     gpu_environment()
+    Traceback (most recent call last):
+    blurlib.errors.BlurlibError: torch ... (CUDA 13.0) sees no GPU. This build needs an NVIDIA driver >= 580 (nvidia-smi shows yours) and a Turing (compute capability 7.5) or newer GPU; for an older driver or GPU install a CUDA 12 build of the same torch: make gpu-env TORCH_INDEX=https://download.pytorch.org/whl/cu126
+    """
+    cuda = torch.version.cuda
+    if cuda is None:
+        raise BlurlibError(f"torch {torch.__version__} is a CPU-only build: install a CUDA build, e.g. make gpu-env "
+                           "TORCH_INDEX=https://download.pytorch.org/whl/cu126 (CUDA 12.6).")
+    if not torch.cuda.is_available():
+        driver, gpus = CUDA_NEEDS.get(cuda.split(".")[0], ("the one NVIDIA lists for it", "a GPU its arch list names"))
+        other = ("for an older driver or GPU install a CUDA 12 build of the same torch: make gpu-env "
+                 "TORCH_INDEX=https://download.pytorch.org/whl/cu126") if not cuda.startswith("12") else \
+            "check that the driver is loaded (nvidia-smi) and CUDA_VISIBLE_DEVICES"
+        raise BlurlibError(f"torch {torch.__version__} (CUDA {cuda}) sees no GPU. This build needs an NVIDIA driver >= "
+                           f"{driver} (nvidia-smi shows yours) and a {gpus} GPU; {other}")
+    names = ", ".join(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count()))
+    return f"torch {torch.__version__}, CUDA {cuda}, GPU: {names}"
+
+
+if __name__ == "__main__":  # make gpu-env's last step
+    import sys
+
+    try:
+        print(gpu_environment())
+    except BlurlibError as e:
+        print(f"make gpu-env: {e}", file=sys.stderr)
+        sys.exit(1)

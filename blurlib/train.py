@@ -29,7 +29,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from blurlib import checkpoint, runtime
+from blurlib import checkpoint, outputs, runtime
 from blurlib.data import Benchmark, PairDataset
 from blurlib.errors import BlurlibError
 from blurlib.io import atomic_write, write_json
@@ -95,8 +95,21 @@ def train(bench: Benchmark, run_dir: str | Path, *, model_name: str = "V", profi
     With ``resume=True`` and a checkpoint present, training continues from it; a checkpoint trained with other
     settings (model, seed, split, category, weights, training images, profile, device type, precision) is refused
     naming each difference, and a finished run is left as it is. Without ``resume``, a folder that already holds a
-    run is refused (nothing is overwritten). An unwritable ``run_dir`` is refused before the first iteration.
+    run is refused (nothing is overwritten). An unwritable ``run_dir`` is refused before the first iteration. The
+    run folder is locked while training (:func:`blurlib.outputs.locked`): a second process training into it is refused.
     """
+    _check_run_dir(Path(run_dir), resume)  # its own one-line errors before the lock creates the folder
+    with outputs.locked(run_dir):
+        return _train(bench, run_dir, model_name=model_name, profile=profile, weights=weights, split=split,
+                      category=category, seed=seed, device=device, precision=precision, resume=resume,
+                      command=command, progress=progress)
+
+
+def _train(bench: Benchmark, run_dir: str | Path, *, model_name: str = "V", profile: Profile, weights: str = "hed",
+          split: str = "train", category: str | None = None, seed: int = 0, device: str | None = None,
+          precision: str = "auto", resume: bool = False, command: list[str] | None = None,
+          progress: bool = True) -> Path:
+    """:func:`train`, its run folder locked."""
     run_dir = Path(run_dir)
     dev, prec = runtime.select(device, precision)
     conv = weight_convention(weights)
@@ -112,6 +125,11 @@ def train(bench: Benchmark, run_dir: str | Path, *, model_name: str = "V", profi
             "category": category, "n_train": len(data), "precision": prec, "device": dev.type}
     ckpt = checkpoint.read(ckpt_path) if resume and ckpt_path.exists() else None
     if ckpt is not None:
+        lacking = [k for k in ("iteration", "optimizer") if k not in ckpt] + [
+            f"meta {k}" for k in ("seed", "split", "weights", "n_train") if k not in ckpt["meta"]]
+        if lacking:
+            raise BlurlibError(f"{ckpt_path}: a checkpoint without {', '.join(lacking)}, so training cannot resume "
+                               "from it (weights alone are not a training state). Train into a new --run-dir.")
         finished = ckpt["iteration"] >= profile.iterations
         _check_resume(ckpt_path, ckpt, model_name, meta, with_device=False)
         if finished and (run_dir / "model.pt").exists() and (run_dir / "run.json").exists():
@@ -147,28 +165,43 @@ def train(bench: Benchmark, run_dir: str | Path, *, model_name: str = "V", profi
         return [*segments, {"start": start, "end": end, "device": runtime.describe(dev), "precision": prec,
                             "wall_seconds": round(time.perf_counter() - t_segment, 1)}]
 
+    batch = data.batches_on(dev)  # the images on the device once, as uint8; each batch normalised there
+    pending: list[tuple[int, torch.Tensor, float, float]] = []  # steps whose loss is still on the device
+
+    def write_log() -> None:
+        """Read the pending losses in one transfer (the only host sync of the loop), stop at a non-finite one,
+        append them to log.jsonl in one write."""
+        if not pending:
+            return
+        losses = torch.stack([loss for _, loss, _, _ in pending]).tolist()
+        for (iteration, _, _, _), value in zip(pending, losses):
+            if not math.isfinite(value):
+                raise BlurlibError(f"{run_dir}: the loss became {value} at iteration {iteration}; the last "
+                                   "checkpoint is kept. Lower the profile's base_lr, or train into a new --run-dir "
+                                   "with --precision fp32 (a run resumes only in the precision it started with).")
+        _append_log(log_path, [{"iteration": iteration, "loss": round(value, 6), "lr": lr, "seconds": round(sec, 3)}
+                               for (iteration, _, lr, sec), value in zip(pending, losses)])
+        bar.set_postfix(loss=f"{losses[-1]:.4f}")
+        pending.clear()
+
     with tqdm(range(start, profile.iterations), initial=start, total=profile.iterations, disable=not progress,
               desc=f"train {model_name}", unit="it") as bar:
         for it in bar:
             lr = poly_lr(profile.base_lr, it, profile.iterations, profile.lr_power)
             for g in opt.param_groups:
                 g["lr"] = lr * g["lr_mult"]
-            idx = batch_indices(len(data), profile.batch_size, seed, it)
-            x = torch.stack([data[i][0] for i in idx]).to(dev, memory_format=torch.channels_last)
-            y = torch.stack([data[i][1] for i in idx]).to(dev)
+            x, y = batch(batch_indices(len(data), profile.batch_size, seed, it))
             with runtime.autocast(dev, prec):
                 loss = model_loss(model, x, y, profile.loss)
-            if not math.isfinite(loss.item()):
-                raise BlurlibError(f"{run_dir}: the loss became {loss.item()} at iteration {it + 1}; the last "
-                                   "checkpoint is kept. Lower the profile's base_lr (or resume with --precision fp32).")
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             seconds = time.perf_counter() - t0
-            _append_log(log_path, {"iteration": it + 1, "loss": round(loss.item(), 6), "lr": lr,
-                                   "seconds": round(seconds, 3)})
-            bar.set_postfix(loss=f"{loss.item():.4f}")
-            if (it + 1) % profile.checkpoint_every == 0 or it + 1 == profile.iterations:
+            pending.append((it + 1, loss.detach(), lr, seconds))
+            saving = (it + 1) % profile.checkpoint_every == 0 or it + 1 == profile.iterations
+            if saving or len(pending) >= LOG_EVERY:
+                write_log()  # before a checkpoint: never one of weights that a non-finite loss has touched
+            if saving:
                 checkpoint.save(ckpt_path, model, model_name, conv, iteration=it + 1, optimizer=opt,
                                 meta=meta | {"seconds": seconds, "segments": with_segment(it + 1)})
     wall = time.perf_counter() - t0
@@ -238,19 +271,34 @@ def _check_resume(path: Path, ckpt: dict, model_name: str, meta: dict, with_devi
                            "settings, or train into another --run-dir.")
 
 
-def _append_log(log_path: Path, record: dict) -> None:
+LOG_EVERY = 25
+"""Steps whose losses are read from the device and logged together (one host sync per 25 steps; a non-finite loss
+is caught within 25 steps, and always before a checkpoint is written)."""
+
+
+def _append_log(log_path: Path, records: list[dict]) -> None:
     try:
         with open(log_path, "a") as f:
-            f.write(json.dumps(record) + "\n")
+            f.write("".join(json.dumps(record) + "\n" for record in records))
     except OSError as e:
         raise BlurlibError(f"cannot write {log_path}: {e.strerror}. The last checkpoint is kept: free space or fix "
                            "the folder's permissions, then run again with --resume.") from e
+
+
+def _log_entry(line: str) -> dict | None:
+    """One line of log.jsonl, or None for a line cut short (a power cut while it was written) or not a log entry."""
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        return None
+    return entry if isinstance(entry, dict) and isinstance(entry.get("iteration"), int) else None
 
 
 def _truncate_log(log_path: Path, iteration: int) -> None:
     """Drop log lines past ``iteration`` (written after the checkpoint a resumed run starts from)."""
     if not log_path.exists():
         return
-    keep = [line for line in log_path.read_text().splitlines() if line and json.loads(line)["iteration"] <= iteration]
+    keep = [line for line in log_path.read_text(errors="replace").splitlines()
+            if (entry := _log_entry(line)) is not None and entry["iteration"] <= iteration]
     with atomic_write(log_path, "w") as f:
         f.write("".join(line + "\n" for line in keep))

@@ -67,7 +67,8 @@ def commands(name: str, profile: str, work: Path, runs: Path, data: list[str], s
     weights = ["--weights"] if e.get("weights") and seed == 0 else []
     return [["train", *data, *e["train"], "--profile", profile, "--seed", str(seed), "--run-dir", str(run_dir),
              "--resume"],
-            ["evaluate", *data, "--run", str(run_dir), "--split", e["test"]],
+            ["evaluate", *data, "--run", str(run_dir), "--split", e["test"], "--overwrite"],  # a scoring left by a
+            # stopped earlier attempt (in the work folder, never published) is replaced whole
             ["publish", str(run_dir), str(runs / as_), *weights, *(["--overwrite"] if rerun else []),
              *(["--allow-dirty"] if allow_dirty else [])]]
 

@@ -14,8 +14,13 @@ import zlib
 from pathlib import Path
 
 import pytest
+import torch
+from PIL import Image
 
 import blurlib.train as train_module
+from blurlib import checkpoint
+from blurlib.data.synthetic import make_sample
+from blurlib.models import build
 from blurlib.data import make_synthetic, scan
 from blurlib.data.source import default_root
 from blurlib.paths import DATA_ENV
@@ -30,16 +35,41 @@ def cuhk_root() -> Path | None:
     return None
 
 
+NVIDIA_DRIVER = Path("/proc/driver/nvidia/version")
+"""Present where an NVIDIA driver is loaded (Linux)."""
+
+
 def pytest_collection_modifyitems(config, items):
-    """Tests marked ``gpu`` run where torch sees a CUDA GPU; elsewhere they are skipped with the reason."""
+    """Tests marked ``gpu`` run where torch sees a CUDA GPU. Elsewhere they are skipped with the reason — except on a
+    machine with an NVIDIA driver, where a torch that sees no GPU is a broken GPU environment: they fail, naming why
+    (:func:`blurlib.runtime.gpu_environment`)."""
     import torch
+
+    from blurlib.errors import BlurlibError
+    from blurlib.runtime import gpu_environment
 
     if torch.cuda.is_available():
         return
-    skip = pytest.mark.skip(reason="needs a CUDA GPU: torch.cuda.is_available() is False here")
+    if NVIDIA_DRIVER.exists():
+        try:
+            gpu_environment()
+            reason = "torch sees no GPU"
+        except BlurlibError as e:
+            reason = str(e)
+        mark = pytest.mark.gpu_broken(f"an NVIDIA driver is loaded ({NVIDIA_DRIVER}) but {reason}")
+    else:
+        mark = pytest.mark.skip(reason="needs a CUDA GPU: torch.cuda.is_available() is False here")
     for item in items:
         if item.get_closest_marker("gpu"):
-            item.add_marker(skip)
+            item.add_marker(mark)
+
+
+@pytest.fixture(autouse=True)
+def _gpu_environment_broken(request):
+    """A ``gpu`` test on a machine whose NVIDIA driver torch cannot use fails with the reason (not skipped)."""
+    broken = request.node.get_closest_marker("gpu_broken")
+    if broken is not None:
+        pytest.fail(broken.args[0], pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -100,6 +130,25 @@ def run_notebooks():
 @pytest.fixture
 def reproducibility():
     return _load_script("reproducibility")
+
+
+@pytest.fixture(scope="session")
+def model_file(tmp_path_factory):
+    """A config I checkpoint with random weights: enough to exercise the command line."""
+    path = tmp_path_factory.mktemp("model") / "model.pt"
+    torch.manual_seed(0)
+    checkpoint.save(path, build("I"), "I", "caffe")
+    return path
+
+
+@pytest.fixture
+def photos(tmp_path):
+    """A folder of three 40x40 PNG photos."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in (1, 2, 3):
+        Image.fromarray(make_sample(i, 40, seed=0)[1]).save(folder / f"p{i}.png")
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from blurlib import profiles
@@ -215,7 +216,7 @@ def test_apps_commands_predict_on_the_device_and_precision_asked(tiny_run, tmp_p
                            ("magnify", ["-o", str(tmp_path / "m")])):
         assert main([command, str(tmp_path / "im.png"), *ckpt, *extra, "--device", "cpu", "--precision", "fp32"]) == 0
         assert f"{command}: device cpu" in capsys.readouterr().err
-        assert main([command, str(tmp_path / "im.png"), *ckpt, *extra, "--device", "cuda:7"]) == 2
+        assert main([command, str(tmp_path / "im.png"), *ckpt, *extra, "--device", f"cuda:{torch.cuda.device_count()}"]) == 2  # one past the last
         assert capsys.readouterr().err.count("\n") == 1
     assert [(str(d), p) for d, p in seen] == [("cpu", "fp32")] * 3
     assert main(["segment", str(tmp_path / "im.png"), "--map", str(tmp_path / "s" / "im_segment.png"), "-o",
@@ -327,7 +328,7 @@ def test_evaluate_with_test_time_augmentation_keeps_the_runs_own_scores(tiny_run
     import shutil
     run = Path(shutil.copytree(tiny_run, tmp_path / "run"))
     from blurlib.evaluate import evaluate_run
-    evaluate_run(run, synthetic.select("test")[:3], progress=False, full_range=False, n_maps=1)
+    evaluate_run(run, synthetic.select("test")[:3], progress=False, full_range=False, n_maps=1, overwrite=True)
     before = (run / "metrics.json").read_bytes(), (run / "pr.csv").read_bytes()
     assert main(["evaluate", "--run", str(run), "--source", "synthetic", "--root", str(synthetic.root), "--tta", "flip",
                  "--split", "test"]) == 0

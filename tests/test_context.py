@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from blurlib import context, profiles, runs
@@ -105,3 +107,22 @@ def test_the_shipped_model_is_scored_now_on_other_test_images_and_never_on_its_t
                                                              for p in synthetic.pairs[:1]]})
     with pytest.raises(BlurlibError, match="trained on 1 of the all images"):
         runs.shipped_result(real, "all")
+
+
+@pytest.mark.cuhk
+def test_claims_are_asserted_only_on_the_committed_runs_and_the_data_the_text_was_written_for(cuhk, monkeypatch):
+    monkeypatch.delenv("BLURLIB_QUICK", raising=False)
+    assert context.setup(data_root=str(cuhk), device="auto").strict  # CI: the committed runs, their data
+    for kw in (dict(runs="train"), dict(profile="paper")):  # runs trained now: claims reported, never stop the batch
+        ctx = context.setup(data_root=str(cuhk), **kw)
+        assert ctx.real_checks and not ctx.strict
+        ctx.check(False, "V beats IV")
+        assert ctx.differences == ["V beats IV"]
+
+
+def test_other_data_never_stop_a_notebook_on_a_claim(synthetic, monkeypatch):
+    assert not context.written_for(synthetic)  # not the images of the committed runs
+    ctx = context.Context(profiles.get(profiles.COMMITTED), synthetic, "auto", None, False, Path("."), True,
+                          context.written_for(synthetic))
+    ctx.check(False, "S is within about 0.1 of b")
+    assert ctx.differences == ["S is within about 0.1 of b"]

@@ -89,6 +89,7 @@ def test_gpu_tests_are_skipped_with_the_reason_where_torch_sees_no_gpu(request, 
         def add_marker(self, marker):
             self.added.append(marker)
 
+    monkeypatch.setattr(hook, "NVIDIA_DRIVER", Path("/no/nvidia/driver"))
     on_gpu, plain = Item("gpu"), Item("slow")
     for available, skipped in ((True, []), (False, ["needs a CUDA GPU: torch.cuda.is_available() is False here"])):
         on_gpu.added, plain.added = [], []
@@ -96,3 +97,30 @@ def test_gpu_tests_are_skipped_with_the_reason_where_torch_sees_no_gpu(request, 
         hook.pytest_collection_modifyitems(request.config, [on_gpu, plain])
         assert [m.kwargs["reason"] for m in on_gpu.added] == skipped and plain.added == []
     assert "gpu" in "".join(_pyproject()["tool"]["pytest"]["ini_options"]["markers"])
+
+
+def test_gpu_tests_fail_with_the_reason_where_a_driver_is_loaded_but_torch_sees_no_gpu(request, monkeypatch, tmp_path):
+    import torch
+
+    hook = next(p for p in request.config.pluginmanager.get_plugins()
+                if getattr(p, "__file__", "").endswith(str(Path("tests", "conftest.py"))))
+    driver = tmp_path / "version"
+    driver.write_text("NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.104.05\n")
+    monkeypatch.setattr(hook, "NVIDIA_DRIVER", driver)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.version, "cuda", "13.0")
+
+    class Item:
+        added: list
+
+        def get_closest_marker(self, name):
+            return name == "gpu" or None
+
+        def add_marker(self, marker):
+            self.added.append(marker)
+
+    item = Item()
+    item.added = []
+    hook.pytest_collection_modifyitems(request.config, [item])
+    [mark] = item.added
+    assert mark.name == "gpu_broken" and "NVIDIA driver >= 580" in mark.args[0] and "TORCH_INDEX" in mark.args[0]

@@ -22,7 +22,6 @@ from blurlib import checkpoint, profiles, runtime
 from blurlib.cli import main
 from blurlib.data.synthetic import make_sample
 from blurlib.errors import BlurlibError
-from blurlib.models import build
 from blurlib.train import train
 
 TINY = profiles.get("smoke").replace(size=32, iterations=6, checkpoint_every=3)
@@ -34,25 +33,6 @@ def digest(folder):
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-@pytest.fixture(scope="module")
-def model_file(tmp_path_factory):
-    """A config I checkpoint with random weights: enough to exercise the command line."""
-    path = tmp_path_factory.mktemp("model") / "model.pt"
-    torch.manual_seed(0)
-    checkpoint.save(path, build("I"), "I", "caffe")
-    return path
-
-
-@pytest.fixture
-def photos(tmp_path):
-    """A folder of three 40x40 PNG photos."""
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    for i in (1, 2, 3):
-        Image.fromarray(make_sample(i, 40, seed=0)[1]).save(folder / f"p{i}.png")
-    return folder
-
-
 # --- data lost or results wrong ---------------------------------------------------------------------------------
 
 def test_predict_into_the_folder_of_png_photos_is_refused(model_file, photos, capsys):
@@ -60,7 +40,7 @@ def test_predict_into_the_folder_of_png_photos_is_refused(model_file, photos, ca
     assert main(["predict", str(photos), "-o", str(photos), "--checkpoint", str(model_file), "--size", "32",
                  "--device", "cpu"]) == 2
     err = capsys.readouterr().err
-    assert "would overwrite the input image" in err and "another -o folder" in err and "Traceback" not in err
+    assert "would overwrite the input" in err and "Choose another output" in err and "Traceback" not in err
     assert digest(photos) == before
     assert main(["predict", str(photos / "p1.png"), "-o", str(photos.parent / "maps"), "--checkpoint", str(model_file),
                  "--size", "32", "--overlay"]) == 0  # another folder: fine

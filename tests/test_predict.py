@@ -64,7 +64,7 @@ def test_duplicate_stems_and_empty_inputs_are_refused(tiny_model, tmp_path):
     model = build("I").eval()
     for name in ("a.png", "a.jpg"):
         Image.new("RGB", (4, 4)).save(tmp_path / name)
-    with pytest.raises(BlurlibError, match="would both write a.png: rename one"):
+    with pytest.raises(BlurlibError, match="a.png: the map of .* and the map of .* would both be written there"):
         predict.predict_folder(model, [tmp_path], tmp_path / "o", progress=False)
     (tmp_path / "empty").mkdir()
     with pytest.raises(BlurlibError, match="no image files in"):

@@ -25,7 +25,7 @@ def test_dry_run_names_the_three_commands_and_keeps_other_profiles_apart(run_exp
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("$ blurlib train --source auto --root DATA --model V --split odd --loss fidelity "
                              "--profile paper") and out[0].endswith("--resume")
-    assert out[1].startswith("$ blurlib evaluate") and out[1].endswith("--split even")
+    assert out[1].startswith("$ blurlib evaluate") and out[1].endswith("--split even --overwrite")
     assert out[2] == f"$ blurlib publish {tmp_path / 'w' / 'V_odd_fidelity_paper'} {tmp_path / 'runs' / 'V_odd_fidelity_paper'}"
     assert not (tmp_path / "w").exists()
 

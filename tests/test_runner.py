@@ -65,3 +65,27 @@ def test_every_notebook_runs_on_the_synthetic_set_as_on_a_fresh_clone(run_notebo
     text = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
     assert "synthetic" in text and "figures and tables: build/figures" in text
     assert (tmp_path / "build" / "figures" / "fig01_challenge_patches.png").is_file()
+
+
+def test_a_failing_notebook_never_stops_the_others_and_every_failure_is_named(run_notebooks, tmp_path, monkeypatch,
+                                                                              capsys):
+    from pathlib import Path
+
+    import nbformat
+
+    ran = []
+
+    def execute(src, out, **kw):  # papermill stand-in: 02 fails, 04 prints a claim that differs, the others run
+        ran.append(Path(src).name[:2])
+        nb = nbformat.read(src, as_version=4)
+        said = "differs from the text: V beats IV in ODS\n" if Path(src).name.startswith("04") else "checked: x\n"
+        nb.cells = [nbformat.v4.new_code_cell("ctx.report()", outputs=[nbformat.v4.new_output("stream", text=said)])]
+        nbformat.write(nb, out)
+        if Path(src).name.startswith("02"):
+            raise run_notebooks.pm.PapermillExecutionError(3, 3, "ctx.check(...)", "AssertionError", "claim", [])
+    monkeypatch.setattr(run_notebooks.pm, "execute_notebook", execute)
+    assert run_notebooks.main(["--only", "01", "02", "03", "04", "--out", str(tmp_path)]) == 1
+    out, err = capsys.readouterr()
+    assert ran == ["01", "02", "03", "04"]  # the notebooks after the failure ran
+    assert "02_configurations.ipynb failed in cell 3: AssertionError: claim" in err and "1 of 4 notebooks failed" in err
+    assert "04_variants.ipynb: 1 claim(s) of the text differ on these data and runs: V beats IV in ODS" in out

@@ -234,3 +234,29 @@ def test_training_on_cuda_asks_for_deterministic_algorithms(monkeypatch, synthet
     monkeypatch.setattr(t, "batch_indices", lambda *a: inside.append("step") or [0, 1, 2])
     train(synthetic, tmp_path, model_name="I", profile=TINY.replace(iterations=1), progress=False, device="cpu")
     assert inside == [torch.device("cpu"), "step", "exit"]
+
+
+@pytest.mark.cuhk
+@pytest.mark.slow
+def test_the_training_loop_gives_a_committed_runs_first_200_losses_bit_for_bit(cuhk, tmp_path, interrupt_training):
+    """The loop as it feeds a GPU (images on the device as uint8, losses read every LOG_EVERY steps) trains as the
+    committed runs were trained: runs/I_odd's first 200 logged losses come back exactly, on a CPU like its own."""
+    import json
+
+    from blurlib import runtime
+    from blurlib.data import scan
+    from blurlib.paths import REPO
+
+    committed = REPO / "runs" / "I_odd"
+    run = json.loads((committed / "run.json").read_text())
+    here = runtime.describe(runtime.select("cpu", run["precision"])[0])
+    if here != run["device"]:
+        pytest.skip(f"runs/I_odd was trained on {run['device']}; this CPU is {here}: other kernels, other bits")
+    bench = scan(cuhk, allow_partial=True)
+    with interrupt_training(200):
+        train(bench, tmp_path / "run", model_name="I", profile=profiles.get(run["profile"]["name"]),
+              split=run["split"], seed=run["seed"], weights=run["weights"], precision=run["precision"],
+              device="cpu", progress=False)
+    ours = [json.loads(line)["loss"] for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    theirs = [json.loads(line)["loss"] for line in (committed / "log.jsonl").read_text().splitlines()[:200]]
+    assert len(ours) == 200 and ours == theirs

@@ -77,10 +77,14 @@ class Pair:
 def read_mask(path: Path) -> np.ndarray:
     """Read a ground-truth mask as bool (H, W), True = blurred (255).
 
-    Grey, RGB and RGBA masks are accepted (the first channel is used). Values other than 0 and 255 are
-    binarised at 128 with a warning naming the file.
+    Grey, RGB and RGBA masks are accepted (the first channel is used). A mask of the values 0 and 1 is read with
+    1 = blurred; values other than 0 and 255 are binarised at 128; either with a warning naming the file.
     """
     a = read_grey(path)
+    if a.max() == 1:  # a 0/1 mask: read at 128 it would be empty, every pixel sharp
+        warnings.warn(f"{path}: mask stored as 0/1; read with 1 = blurred (the benchmark's masks are 0/255).",
+                      stacklevel=2)
+        return a >= 1
     if not np.isin(a, (0, 255)).all():
         warnings.warn(f"{path}: mask has values other than 0/255; binarised at 128.", stacklevel=2)
     return a >= 128

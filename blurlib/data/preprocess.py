@@ -35,17 +35,28 @@ def resize_pair(image: np.ndarray, mask: np.ndarray | None, size: int | tuple[in
 
 
 def normalize(image: np.ndarray, convention: str = "caffe") -> torch.Tensor:
-    """uint8 RGB (H, W, 3) -> float32 tensor (3, H, W) in the backbone's convention.
+    """uint8 RGB (H, W, 3) -> float32 tensor (3, H, W) in the backbone's convention (:func:`normalize_batch` of one).
 
     >>> x = normalize(np.full((2, 2, 3), 255, np.uint8))
     >>> x.shape, round(float(x[0, 0, 0]), 3)   # channel 0 is blue under the caffe convention
     (torch.Size([3, 2, 2]), 150.993)
     """
-    x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float()
+    return normalize_batch(torch.from_numpy(np.ascontiguousarray(image))[None], convention)[0]
+
+
+def normalize_batch(images: torch.Tensor, convention: str = "caffe") -> torch.Tensor:
+    """uint8 RGB tensor (B, H, W, 3) -> float32 (B, 3, H, W) in the backbone's convention, on the tensor's device
+    (training keeps its images there as uint8 and normalises each batch where it runs).
+
+    >>> normalize_batch(torch.full((2, 1, 1, 3), 255, dtype=torch.uint8), "torchvision").shape
+    torch.Size([2, 3, 1, 1])
+    """
+    x = images.permute(0, 3, 1, 2).float()
     if convention == "caffe":
-        return x.flip(0) - torch.tensor(CAFFE_MEAN_BGR).view(3, 1, 1)
+        return x.flip(1) - torch.tensor(CAFFE_MEAN_BGR, device=x.device).view(1, 3, 1, 1)
     if convention == "torchvision":
-        mean, std = torch.tensor(TORCHVISION_MEAN_RGB).view(3, 1, 1), torch.tensor(TORCHVISION_STD_RGB).view(3, 1, 1)
+        mean = torch.tensor(TORCHVISION_MEAN_RGB, device=x.device).view(1, 3, 1, 1)
+        std = torch.tensor(TORCHVISION_STD_RGB, device=x.device).view(1, 3, 1, 1)
         return (x / 255.0 - mean) / std
     raise ValueError(f"unknown input convention {convention!r}: use one of {CONVENTIONS}")
 

@@ -1,0 +1,237 @@
+"""Where a command may write: one rule for every file blurlib writes, asked by every command before its first write.
+
+1. An output is never one of the command's inputs.
+2. Every planned output name is checked before the first write: two outputs of one command never share a path.
+3. An existing result is replaced only when the user asks (``--overwrite``; ``--update`` where a command adds to a
+   result) and then whole: a folder is written beside the old one and renamed into place (:func:`replacing`), a file
+   through :func:`blurlib.io.atomic_write`; nothing of the old result is left mixed with the new.
+4. A folder is written by one command at a time (:func:`locked`): a second writer gets a one-line error.
+
+Each refusal is a :class:`~blurlib.errors.BlurlibError` naming the path and the fix, raised before anything is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+
+from blurlib.errors import BlurlibError
+
+OVERWRITE = "--overwrite"
+"""The option that lets a command replace an existing result (each command that can replace one offers it)."""
+LOCK_SUFFIX = ".blurlib-lock"
+"""The lock of folder ``F`` is the file ``.F.blurlib-lock`` beside it, there while a command writes ``F``
+(:func:`locked`): beside, not inside, so that it never becomes part of a result and survives :func:`replacing`."""
+
+
+def _key(path: Path) -> Path:
+    return Path(os.path.abspath(path)).resolve()
+
+
+def plan(outputs: Mapping[str | os.PathLike, str] | Iterable[str | os.PathLike | tuple[str | os.PathLike, str]], *,
+         inputs: Iterable[str | os.PathLike] = (), overwrite: bool = False, flag: str = OVERWRITE) -> list[Path]:
+    """Check the files a command is about to write, before it writes any; return them as paths.
+
+    ``outputs``: the paths, or ``(path, what it is)`` pairs or a ``{path: what}`` mapping (e.g. ``"the map of
+    photos/x.jpg"``) so that a collision names both sources. ``inputs``: the files the command reads. Refused: an output that is an input; two outputs at one
+    path; an output that exists, unless ``overwrite`` (the user passed ``flag``); an output whose name is too long
+    for the file system.
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> plan({d / "x.png": "the map of a/x.jpg", d / "y.png": "the map of a/y.jpg"})  # doctest: +ELLIPSIS
+    [...x.png'), ...y.png')]
+    >>> plan([(d / "x.png", "the map of a/x.jpg"), (d / "x.png", "the map of b/x.png")])
+    Traceback (most recent call last):
+    blurlib.errors.BlurlibError: ...x.png: the map of a/x.jpg and the map of b/x.png would both be written there; nothing was written. Rename one of them or write them to separate folders.
+    """
+    named = list(outputs.items()) if isinstance(outputs, Mapping) else [
+        o if isinstance(o, tuple) else (o, str(o)) for o in outputs]
+    ins = {_key(Path(p)): Path(p) for p in inputs}
+    seen: dict[Path, str] = {}
+    for path, what in named:
+        path = Path(path)
+        check_name(path)
+        key = _key(path)
+        if key in ins:
+            raise BlurlibError(f"{path}: would overwrite the input {ins[key]}; nothing was written. "
+                               "Choose another output.")
+        if key in seen:
+            raise BlurlibError(f"{path}: {seen[key]} and {what} would both be written there; nothing was written. "
+                               "Rename one of them or write them to separate folders.")
+        seen[key] = what
+        if path.exists() and not overwrite:
+            raise BlurlibError(f"{path}: exists; nothing was written. Pass {flag} to replace it, "
+                               "or choose another output.")
+        if path.is_dir():
+            raise BlurlibError(f"{path}: is a folder, not a file; nothing was written. Choose a file name.")
+    return [Path(p) for p, _ in named]
+
+
+def check_name(path: Path) -> None:
+    """A :class:`BlurlibError` when a part of ``path`` is longer than its file system allows (before any work)."""
+    parent = next((p for p in Path(os.path.abspath(path)).parents if p.exists()), Path("/"))
+    try:
+        limit = os.pathconf(parent, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    for part in Path(path).parts:
+        if len(os.fsencode(part)) > limit:
+            raise BlurlibError(f"{path}: the name {part[:24]}… is {len(os.fsencode(part))} bytes, over the file "
+                               f"system's limit of {limit}; nothing was written. Choose a shorter name.")
+
+
+def existing_result(folder: Path, names: Iterable[str]) -> list[Path]:
+    """The files and folders among ``names`` that already exist in ``folder`` (a previous result)."""
+    return [folder / n for n in names if (folder / n).exists()]
+
+
+def refuse_existing(folder: Path, found: list[Path], what: str, *, flag: str = OVERWRITE, alternative: str = "") -> None:
+    """Refuse to write into ``folder`` where a previous result (``found``) lies, naming it and ``flag``."""
+    if found:
+        names = ", ".join(p.name for p in found[:3]) + (", …" if len(found) > 3 else "")
+        raise BlurlibError(f"{folder}: holds {what} already ({names}); nothing was written. Pass {flag} to replace "
+                           f"it whole{alternative}, or choose another folder.")
+
+
+@contextlib.contextmanager
+def set_aside(folder: str | os.PathLike, paths: Iterable[Path]) -> Iterator[None]:
+    """Replace a result that is a set of files inside a larger folder (a run's scoring beside its weights) whole:
+    ``paths`` are moved aside before the block, removed when it succeeds and put back when it fails, so that the new
+    result is never mixed with the old one.
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "metrics.json").write_text("old"); _ = (d / "model.pt").write_text("w")
+    >>> with set_aside(d, [d / "metrics.json"]):
+    ...     sorted(p.name for p in d.iterdir() if not p.name.startswith("."))
+    ['model.pt']
+    """
+    folder, paths = Path(folder), [Path(p) for p in paths]
+    if not paths:
+        yield
+        return
+    try:
+        aside = Path(tempfile.mkdtemp(dir=folder, prefix=".replaced-"))
+    except OSError as e:
+        raise BlurlibError(f"cannot write {folder}: {e.strerror}. Choose a writable output folder.") from e
+    moved = []
+    try:
+        for p in paths:
+            os.replace(p, aside / p.name)
+            moved.append(p)
+        yield
+    except BaseException:
+        for p in moved:
+            if not p.exists():
+                os.replace(aside / p.name, p)
+            elif p.is_dir():  # a new, half-written folder of the same name: the old one takes its place
+                shutil.rmtree(p)
+                os.replace(aside / p.name, p)
+            else:
+                os.replace(aside / p.name, p)
+        raise
+    finally:
+        shutil.rmtree(aside, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def replacing(folder: str | os.PathLike) -> Iterator[Path]:
+    """Write a result folder whole: yield an empty staging folder beside ``folder``; when the block succeeds the
+    staging folder takes ``folder``'s place (the old one is removed after), else it is removed and ``folder`` is
+    untouched. Nothing of the old result survives into the new one.
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp()) / "res"
+    >>> d.mkdir(); (d / "old.csv").write_text("old")
+    3
+    >>> with replacing(d) as stage:
+    ...     _ = (stage / "new.csv").write_text("new")
+    >>> sorted(p.name for p in d.iterdir())
+    ['new.csv']
+    """
+    folder = Path(folder)
+    check_name(folder)
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.new-"))
+    except OSError as e:
+        raise BlurlibError(f"cannot write {folder}: {e.strerror}. Choose a writable output folder.") from e
+    try:
+        yield stage
+        old = None
+        if folder.exists():
+            old = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.old-"))
+            os.replace(folder, old / folder.name)
+        try:
+            os.replace(stage, folder)
+        except OSError:
+            if old is not None:  # put the old result back
+                os.replace(old / folder.name, folder)
+            raise
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def lock_path(folder: Path) -> Path:
+    """The lock file of ``folder`` (:data:`LOCK_SUFFIX`)."""
+    folder = Path(os.path.abspath(folder))
+    return folder.parent / f".{folder.name}{LOCK_SUFFIX}"
+
+
+@contextlib.contextmanager
+def locked(folder: str | os.PathLike) -> Iterator[Path]:
+    """Hold ``folder``'s lock (the folder is created if needed) while a command writes it.
+
+    A second command that asks for the same folder's lock meanwhile gets a :class:`BlurlibError` naming the process
+    that holds it. The lock is the kernel's (``flock``): it ends with the process, even one killed, so a crash never
+    leaves a folder locked.
+    """
+    import fcntl
+
+    folder = Path(folder)
+    check_name(folder)
+    above = next((p for p in [folder, *folder.parents] if p.exists() and not p.is_dir()), None)
+    if above is not None:
+        raise BlurlibError(f"cannot write {folder}: {above} is a file, not a folder. Choose an output folder.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise BlurlibError(f"cannot write {folder}: {e.strerror}. Choose a writable output folder.") from e
+    path = lock_path(folder)
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as e:
+            raise BlurlibError(f"cannot write {folder}: {e.strerror}. Choose a writable output folder.") from e
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise BlurlibError(f"{folder}: another blurlib command (process {holder}) is writing it; wait until "
+                                   "it ends, or choose another folder.") from None
+            raise
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(path))
+        except FileNotFoundError:
+            same = False
+        if same:  # not a lock file its previous holder removed while we waited for it
+            break
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield folder
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        os.close(fd)

@@ -1,0 +1,341 @@
+"""Nothing lost: one rule for every file a command writes (blurlib.outputs), a lock per folder, readers that say what
+they assumed, and every subcommand ending in exit 0 or 2 with one line, never a traceback, under hostile input."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from blurlib import outputs
+from blurlib.cli import main
+from blurlib.data.cuhk import read_mask
+from blurlib.data.synthetic import make_sample
+from blurlib.errors import BlurlibError
+from blurlib.io import read_map, read_rgb
+
+
+def digest(folder: Path, skip: Path | None = None) -> dict[str, str]:
+    """{relative path: sha256} of every file under ``folder`` (those under ``skip`` left out)."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and not (skip and skip in p.parents)}
+
+
+# --- the rule ---------------------------------------------------------------------------------------------------
+
+def test_plan_refuses_inputs_collisions_existing_files_and_long_names(tmp_path):
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    a.write_bytes(b"x")
+    with pytest.raises(BlurlibError, match="would overwrite the input"):
+        outputs.plan([a], inputs=[a], overwrite=True)  # not even when asked
+    with pytest.raises(BlurlibError, match="the map of x.jpg and the map of x.png would both be written there"):
+        outputs.plan([(b, "the map of x.jpg"), (tmp_path / "." / "b.png", "the map of x.png")])
+    with pytest.raises(BlurlibError, match="a.png: exists; nothing was written. Pass --overwrite"):
+        outputs.plan([a])
+    assert outputs.plan([a], overwrite=True) == [a]
+    with pytest.raises(BlurlibError, match="over the file system's limit"):
+        outputs.plan([tmp_path / ("n" * 300 + ".png")])
+    assert a.read_bytes() == b"x" and not b.exists()
+
+
+def test_replacing_swaps_a_folder_whole_or_leaves_it_untouched(tmp_path):
+    res = tmp_path / "res"
+    res.mkdir()
+    (res / "pr_old.csv").write_text("old")
+    with pytest.raises(RuntimeError):
+        with outputs.replacing(res) as stage:
+            (stage / "pr_new.csv").write_text("half")
+            raise RuntimeError("killed half way")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["res"] and (res / "pr_old.csv").read_text() == "old"
+    with outputs.replacing(res) as stage:
+        (stage / "pr_new.csv").write_text("new")
+    assert sorted(p.name for p in res.iterdir()) == ["pr_new.csv"]  # nothing of the old result left beside
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]
+
+
+def test_set_aside_restores_the_old_files_when_the_new_result_fails(tmp_path):
+    (tmp_path / "metrics.json").write_text("old")
+    (tmp_path / "maps").mkdir()
+    (tmp_path / "maps" / "a.png").write_text("old map")
+    with pytest.raises(RuntimeError):
+        with outputs.set_aside(tmp_path, [tmp_path / "metrics.json", tmp_path / "maps"]):
+            (tmp_path / "maps").mkdir()
+            (tmp_path / "maps" / "b.png").write_text("half")
+            raise RuntimeError
+    assert (tmp_path / "metrics.json").read_text() == "old"
+    assert sorted(p.name for p in (tmp_path / "maps").iterdir()) == ["a.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["maps", "metrics.json"]
+
+
+def test_a_second_writer_of_a_locked_folder_is_refused_and_the_lock_goes_with_the_writer(tmp_path):
+    run = tmp_path / "run"
+    with outputs.locked(run):
+        assert outputs.lock_path(run).is_file() and outputs.lock_path(run).parent == tmp_path  # beside, not inside
+        with pytest.raises(BlurlibError, match=r"run: another blurlib command \(process \d+\) is writing it"):
+            with outputs.locked(run):
+                pass
+    assert not outputs.lock_path(run).exists() and list(run.iterdir()) == []
+    with outputs.locked(run):  # free again
+        pass
+
+
+def test_train_into_a_folder_another_process_trains_into_is_refused(synthetic, tmp_path):
+    from blurlib import profiles
+    from blurlib.train import train
+
+    with outputs.locked(tmp_path / "run"):
+        with pytest.raises(BlurlibError, match="another blurlib command"):
+            train(synthetic, tmp_path / "run", model_name="I",
+                  profile=profiles.get("smoke").replace(size=32, iterations=2), progress=False)
+    assert list((tmp_path / "run").iterdir()) == []
+
+
+# --- the commands -----------------------------------------------------------------------------------------------
+
+def test_predict_plans_every_output_and_replaces_only_when_asked(model_file, tmp_path, capsys):
+    src = tmp_path / "in"
+    src.mkdir()
+    image = make_sample(1, 40, seed=0)[1]
+    for name in ("x.png", "x_overlay.png"):  # the overlay of x would land on the map of x_overlay
+        Image.fromarray(image).save(src / name)
+    common = ["--checkpoint", str(model_file), "--size", "32", "--device", "cpu"]
+    assert main(["predict", str(src), "-o", str(tmp_path / "maps"), "--overlay", *common]) == 2
+    assert "would both be written there" in capsys.readouterr().err and not (tmp_path / "maps").exists()
+    (src / "x_overlay.png").unlink()
+    assert main(["predict", str(src), "-o", str(tmp_path / "maps"), *common]) == 0
+    before = digest(tmp_path / "maps")
+    capsys.readouterr()
+    assert main(["predict", str(src), "-o", str(tmp_path / "maps"), *common]) == 2
+    assert "x.png: exists; nothing was written. Pass --overwrite" in capsys.readouterr().err
+    assert digest(tmp_path / "maps") == before
+    assert main(["predict", str(src), "-o", str(tmp_path / "maps"), "--overwrite", *common]) == 0
+    with pytest.raises(SystemExit) as usage:  # never "the current folder" by accident
+        main(["predict", str(src), "-o", "", *common])
+    assert usage.value.code == 2 and "-o/--out: an empty path" in capsys.readouterr().err
+
+
+def test_baselines_never_turn_a_scored_folder_into_a_smaller_one(synthetic_root, tmp_path, capsys):
+    out = tmp_path / "b"
+    common = ["baselines", "--source", "synthetic", "--root", str(synthetic_root), "--size", "64", "--out", str(out),
+              "--agreement-images", "0"]
+    assert main([*common, "--methods", "Yi16", "Su11"]) == 0
+    before = digest(out)
+    assert main([*common, "--methods", "Su11"]) == 2  # neither --update nor --overwrite
+    assert "holds baseline scores already" in capsys.readouterr().err and digest(out) == before
+    assert main([*common, "--methods", "Su11", "--update"]) == 0
+    assert set(json.loads((out / "metrics.json").read_text())["methods"]) >= {"Yi16", "Su11"}
+    assert main([*common, "--methods", "Su11", "--overwrite"]) == 0  # replaced whole: Yi16's curve goes with it
+    assert not (out / "pr_Yi16.csv").exists() and "Yi16" not in json.loads((out / "metrics.json").read_text())["methods"]
+    (out / "metrics.json").write_text("{ half a file")
+    assert main([*common, "--methods", "Su11", "--update"]) == 2
+    assert "not a readable metrics file" in capsys.readouterr().err
+
+
+def test_evaluate_writes_its_curves_neither_onto_its_inputs_nor_onto_an_old_file(synthetic_root, tmp_path, capsys):
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    for mask in sorted((synthetic_root / "gt").glob("*.png")):
+        Image.open(mask).save(maps / mask.name)  # the masks as maps: a perfect score
+    mask = sorted((synthetic_root / "gt").glob("*.png"))[0]
+    before = digest(synthetic_root), digest(maps)
+    base = ["evaluate", "--pred", str(maps), "--gt", str(synthetic_root), "--split", "all"]
+    for target in (mask, maps / mask.name):
+        assert main([*base, "--pr-csv", str(target), "--overwrite"]) == 2
+        assert "would overwrite the input" in capsys.readouterr().err
+    assert (digest(synthetic_root), digest(maps)) == before
+    assert main([*base, "--pr-csv", str(tmp_path / "pr.csv")]) == 0
+    assert main([*base, "--pr-csv", str(tmp_path / "pr.csv")]) == 2
+    assert main([*base, "--pr-csv", str(tmp_path / "pr.csv"), "--overwrite"]) == 0
+
+
+@pytest.fixture(scope="module")
+def tiny_run(synthetic, tmp_path_factory):
+    from blurlib import profiles
+    from blurlib.train import train
+
+    return train(synthetic, tmp_path_factory.mktemp("run") / "run", model_name="I",
+                 profile=profiles.get("smoke").replace(size=32, iterations=1), progress=False, device="cpu")
+
+
+def test_rescoring_a_run_replaces_its_previous_scoring_whole(tiny_run, synthetic, tmp_path):
+    import shutil
+
+    from blurlib.evaluate import evaluate_run
+
+    run = Path(shutil.copytree(tiny_run, tmp_path / "run"))
+    evaluate_run(run, synthetic.select("test")[:3], progress=False, n_maps=1)
+    (run / "maps" / "stale.png").write_bytes(b"from an earlier scoring")
+    before = digest(run)
+    with pytest.raises(BlurlibError, match="holds a scoring already"):
+        evaluate_run(run, synthetic.select("test")[:2], progress=False, full_range=False, n_maps=1)
+    assert digest(run) == before
+    evaluate_run(run, synthetic.select("test")[:2], progress=False, full_range=False, n_maps=1, overwrite=True)
+    assert not (run / "maps" / "stale.png").exists() and not (run / "pr_full.csv").exists()  # none of the old left
+    assert json.loads((run / "metrics.json").read_text())["test_images"] == 2
+    assert (run / "model.pt").is_file() and not list(run.glob(".replaced-*"))
+
+
+def test_quantize_keeps_an_existing_calibration_unless_asked(model_file, synthetic_root, tmp_path, capsys):
+    import shutil
+
+    ckpt = Path(shutil.copy(model_file, tmp_path / "model.pt"))
+    (tmp_path / "int8_calibration.json").write_text('{"kept": true}')
+    assert main(["quantize", "--checkpoint", str(ckpt), "--source", "synthetic", "--root", str(synthetic_root),
+                 "--images", "2", "--size", "32"]) == 2
+    assert "int8_calibration.json: exists" in capsys.readouterr().err
+    assert json.loads((tmp_path / "int8_calibration.json").read_text()) == {"kept": True}
+
+
+# --- readers that never guess silently ---------------------------------------------------------------------------
+
+def test_a_0_1_mask_is_read_with_1_as_blurred_and_said(tmp_path):
+    m = np.zeros((4, 4), np.uint8)
+    m[:, 2:] = 1
+    Image.fromarray(m).save(tmp_path / "m.png")
+    with pytest.warns(UserWarning, match="m.png: mask stored as 0/1"):
+        assert (read_mask(tmp_path / "m.png") == (m == 1)).all()
+
+
+def test_multi_page_images_and_colour_mapped_maps_are_refused(tmp_path):
+    pages = [Image.fromarray(make_sample(i, 16, seed=0)[1]) for i in (1, 2)]
+    pages[0].save(tmp_path / "two.tif", save_all=True, append_images=pages[1:])
+    with pytest.raises(BlurlibError, match="two.tif: holds 2 pages"):
+        read_rgb(tmp_path / "two.tif")
+    jet = np.stack([np.full((8, 8), 255), np.arange(64).reshape(8, 8), np.zeros((8, 8))], -1).astype(np.uint8)
+    Image.fromarray(jet).save(tmp_path / "jet.png")
+    with pytest.raises(BlurlibError, match="jet.png: a colour image"):
+        read_map(tmp_path / "jet.png")
+    Image.fromarray(np.repeat(jet[..., 1:2], 3, -1)).save(tmp_path / "grey_rgb.png")
+    assert read_map(tmp_path / "grey_rgb.png").shape == (8, 8)  # a grey map saved as RGB is fine
+
+
+def test_maps_of_the_other_polarity_are_scored_as_given_with_a_warning(synthetic_root, tmp_path, capsys):
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    for mask in sorted((synthetic_root / "gt").glob("*.png")):
+        Image.fromarray(255 - np.asarray(Image.open(mask).convert("L"))).save(maps / mask.name)  # 255 = sharp
+    assert main(["evaluate", "--pred", str(maps), "--gt", str(synthetic_root), "--split", "all"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "blurlib: warning:" in err and "pass --invert" in err
+    assert main(["evaluate", "--pred", str(maps), "--gt", str(synthetic_root), "--split", "all", "--invert"]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+# --- hostile arguments: exit 0 or 2, one line, nothing changed outside the output --------------------------------
+
+HOSTILE = ["", "missing", "a_file.txt", "empty_dir", "x" * 300, "photos", "photos/p1.png", "-1", "0", "17", "nan"]
+
+
+@pytest.fixture
+def playground(tmp_path, photos, model_file):
+    (tmp_path / "a_file.txt").write_text("not an image")
+    (tmp_path / "empty_dir").mkdir()
+    return tmp_path
+
+
+COMMANDS = [  # (arguments, which of the two hostile values name an output of the command)
+    (["predict", "{0}", "-o", "{out}", "--checkpoint", "{model}", "--size", "32", "--device", "cpu"], ()),
+    (["predict", "photos", "-o", "{0}", "--checkpoint", "{model}", "--size", "{1}", "--device", "cpu"], (0,)),
+    (["evaluate", "--pred", "{0}", "--gt", "{1}", "--pr-csv", "{out}/pr.csv"], ()),
+    (["segment", "photos/p1.png", "--map", "{0}", "-o", "{out}"], ()),
+    (["degree", "{0}", "--map", "{1}"], ()),
+    (["magnify", "photos/p2.png", "--map", "{0}", "-o", "{1}", "--sigma", "{1}"], (1,)),
+    (["publish", "{0}", "{out}/published"], ()),
+    (["data", "info", "--root", "{0}", "--allow-partial"], ()),
+    (["baselines", "--source", "synthetic", "--root", "{0}", "--out", "{1}", "--methods", "Yi16", "--size", "32"],
+     (0, 1)),  # the synthetic set is generated into --root
+]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(COMMANDS), st.sampled_from(HOSTILE), st.sampled_from(HOSTILE))
+def test_hostile_arguments_end_in_exit_0_or_2_with_one_line_and_change_nothing_else(playground, model_file, capsys,
+                                                                                    monkeypatch, command, a, b):
+    monkeypatch.chdir(playground)
+    out = playground / "out"
+    template, output_slots = command
+    before = digest(playground, skip=out)
+    argv = [t.format(a, b, out=out, model=model_file) for t in template]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            code = main(argv)
+    except SystemExit as e:  # argparse: a usage error
+        code = e.code
+    err = capsys.readouterr().err
+    assert code in (0, 2), (argv, err)
+    assert "Traceback" not in err
+    assert len([line for line in err.splitlines() if line.startswith("blurlib: error:")]) <= 1, err
+    after = digest(playground, skip=out)
+    changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+    assert all(k not in before for k in changed), (argv, changed)  # no file that was there changed or went
+    outs = [str(Path((a, b)[i])) for i in output_slots]
+    assert all(any(k == o or k.startswith(o + "/") for o in outs) for k in changed), (argv, changed)
+
+
+# --- no traceback, and every message says how to go on ------------------------------------------------------------
+
+def test_resume_after_a_power_cut_mid_log_line_and_from_weights_only(synthetic, tmp_path, interrupt_training):
+    from blurlib import profiles
+    from blurlib.train import train
+
+    tiny = profiles.get("smoke").replace(size=32, iterations=6, checkpoint_every=3)
+    run = tmp_path / "run"
+    with interrupt_training(4):
+        train(synthetic, run, model_name="I", profile=tiny, progress=False)
+    with open(run / "log.jsonl", "a") as f:
+        f.write('{"iteration": 5, "lo')  # the power went while this line was written
+    train(synthetic, run, model_name="I", profile=tiny, progress=False, resume=True)
+    lines = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert [e["iteration"] for e in lines] == list(range(1, 7))
+    ckpt = torch.load(run / "checkpoint.pt", weights_only=True)
+    del ckpt["optimizer"]
+    torch.save(ckpt, run / "checkpoint.pt")
+    with pytest.raises(BlurlibError, match="checkpoint.pt: a checkpoint without optimizer, so training cannot resume"):
+        train(synthetic, run, model_name="I", profile=tiny.replace(iterations=9), progress=False, resume=True)
+
+
+def test_terminate_ends_a_command_as_ctrl_c_with_how_to_go_on(monkeypatch, capsys, tmp_path):
+    import os
+    import signal
+
+    import blurlib.cli as cli
+
+    def killed(args):
+        os.kill(os.getpid(), signal.SIGTERM)  # a scheduler stopping the job
+        return 0
+    monkeypatch.setattr(cli, "cmd_train", killed)
+    before = signal.getsignal(signal.SIGTERM)
+    assert main(["train", "--run-dir", str(tmp_path / "r")]) == 130
+    assert "interrupted. A training run resumes from its last checkpoint: run the same command with --resume" \
+        in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_unreadable_files_and_maps_in_another_format_say_what_is_wrong(synthetic_root, tmp_path, monkeypatch,
+                                                                       capsys):
+    import PIL.Image
+
+    Image.fromarray(make_sample(1, 16, seed=0)[1]).save(tmp_path / "a.png")
+    real = PIL.Image.open
+    monkeypatch.setattr(PIL.Image, "open", lambda *a, **k: (_ for _ in ()).throw(PermissionError(13, "Permission denied")))
+    with pytest.raises(BlurlibError, match=r"a.png: cannot be read \(Permission denied\)"):
+        read_rgb(tmp_path / "a.png")
+    monkeypatch.setattr(PIL.Image, "open", real)
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    for mask in sorted((synthetic_root / "gt").glob("*.png")):
+        Image.open(mask).convert("RGB").save(maps / f"{mask.stem}.jpg")
+    assert main(["evaluate", "--pred", str(maps), "--gt", str(synthetic_root), "--split", "all"]) == 2
+    assert "maps are read as PNG" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["bench", "--size", "20", "--device", "cpu"])
+    assert "--size: 20 is below 32" in capsys.readouterr().err
