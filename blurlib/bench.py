@@ -16,11 +16,12 @@ the reference, as a user would run it, without.
 
 from __future__ import annotations
 
-import statistics
+import contextlib
 import time
 
 import torch
 import torch.nn.functional as F
+from torch.utils import benchmark
 from torchvision.models import vgg16
 
 from blurlib import checkpoint, metrics, runtime
@@ -43,18 +44,19 @@ MIN_BENCH_SIZE = 32
 
 
 def _median_seconds(fn, repeats: int, warmup: int, device: torch.device) -> float:
-    """Median wall-clock seconds of ``fn()`` over ``repeats`` calls after ``warmup`` (CUDA: synchronised)."""
-    times = []
-    for i in range(warmup + repeats):
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        t0 = time.perf_counter()
+    """Median seconds of one ``fn()``, by ``torch.utils.benchmark`` (it synchronises CUDA and keeps the thread count),
+    after ``warmup`` calls, over at least ``repeats`` calls (blocks of calls for fast ones, about 0.1 s each)."""
+    for _ in range(warmup):
         fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        if i >= warmup:
-            times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    t0 = time.perf_counter()
+    fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    once = time.perf_counter() - t0
+    timer = benchmark.Timer(stmt="fn()", globals={"fn": fn}, num_threads=torch.get_num_threads())
+    return timer.blocked_autorange(min_run_time=max(repeats * once, 0.2)).median
 
 
 def _measure(r: dict, key: str, fn, repeats: int, warmup: int, device: torch.device) -> None:
@@ -101,6 +103,17 @@ def _train_step(model, x, y, device, precision):
     return run
 
 
+@contextlib.contextmanager
+def _pytorch_tf32_defaults():
+    """PyTorch's own defaults for the length of the block: cuDNN convolutions may use TF32, matmuls may not."""
+    before = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = True, False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = before
+
+
 class _TorchvisionVGG16(torch.nn.Module):
     """The reference: torchvision's VGG16 conv trunk, fp32, contiguous, as a user would run it."""
 
@@ -145,10 +158,16 @@ def _run_bench(models, size, batch_size, repeats, warmup, device, precision, tra
     x1 = torch.randn(1, 3, size, size)
     xb, yb = torch.randn(batch_size, 3, size, size), (torch.rand(batch_size, 1, size, size) > 0.5).float()
 
-    ref_model, ref = _TorchvisionVGG16().to(dev), {}
+    ref_model, ref, ref_defaults = _TorchvisionVGG16().to(dev), {}, {}
     _measure(ref, "inference", _ref_forward(ref_model, x1.to(dev)), repeats, warmup, dev)
     if train:
         _measure(ref, "train_step", _ref_train(ref_model, xb.to(dev), yb.to(dev)), repeats, warmup, dev)
+    if dev.type == "cuda":  # strict fp32 above (blurlib's setting: TF32 off); PyTorch's defaults let cuDNN use TF32
+        with _pytorch_tf32_defaults():
+            _measure(ref_defaults, "inference", _ref_forward(ref_model, x1.to(dev)), repeats, warmup, dev)
+            if train:
+                _measure(ref_defaults, "train_step", _ref_train(ref_model, xb.to(dev), yb.to(dev)), repeats, warmup,
+                         dev)
     del ref_model
     out = {}
     for name in models:
@@ -167,6 +186,9 @@ def _run_bench(models, size, batch_size, repeats, warmup, device, precision, tra
     memory = {} if dev.type == "cuda" else {"peak_rss_bytes": runtime.peak_rss()}
     return {"device": runtime.describe(dev), "precision": prec, "size": size, "batch_size": batch_size,
             "repeats": repeats, "reference_fp32_torchvision_vgg16": {k: round(v, 5) for k, v in ref.items()},
+            "reference_fp32": "strict fp32 (TF32 off)" if dev.type == "cuda" else "fp32 (TF32 does not apply on a CPU)",
+            **({"reference_fp32_pytorch_defaults": {k: round(v, 5) for k, v in ref_defaults.items()}}
+               if ref_defaults else {}),
             "models": out, **memory, "provenance": provenance()}
 
 

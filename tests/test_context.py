@@ -126,3 +126,14 @@ def test_other_data_never_stop_a_notebook_on_a_claim(synthetic, monkeypatch):
                           context.written_for(synthetic))
     ctx.check(False, "S is within about 0.1 of b")
     assert ctx.differences == ["S is within about 0.1 of b"]
+
+
+def test_the_notebooks_device_reaches_every_later_call_without_one(monkeypatch):
+    from blurlib import runtime
+
+    try:
+        context.setup(device="cpu")
+        monkeypatch.setattr(runtime.torch.cuda, "is_available", lambda: True)  # a GPU would be the automatic choice
+        assert runtime.pick_device() == runtime.torch.device("cpu")  # maps, scorings, experiments: the asked one
+    finally:
+        runtime.use_device(None)
