@@ -8,6 +8,7 @@ half way continues from its last checkpoint when the script is started again wit
     python scripts/run_experiments.py --only fusion_ds_odd fcn8s_odd --root "$BLURLIB_DATA" --allow-partial
     python scripts/run_experiments.py --only V_odd --profile paper      # published as runs/V_odd_paper
     python scripts/run_experiments.py --only V_odd IV_odd --seeds 1 2    # published as runs/V_odd_seed1, ...
+    python scripts/run_experiments.py --profile paper --executor local --gpus-per-job 1   # one job per GPU, via submitit
 
 Runs of the profile the notebooks' committed results use (``cpu-short``) are published as runs/<name>; any other
 profile as runs/<name>_<profile>, so a long paper-recipe run never replaces a committed result unnoticed. Seed 0 is
@@ -100,6 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rerun", action="store_true",
                     help="run the --only experiments even when published (training resumes from --work; the new "
                          "results replace the published ones), e.g. to add a run's full-range PR curve")
+    ap.add_argument("--executor", choices=("none", "local", "slurm"), default="none",
+                    help="none: one run after another in this process; local / slurm: one submitit job per run (one "
+                         "GPU each with --gpus-per-job 1), all at once on this machine or on a Slurm cluster")
+    ap.add_argument("--gpus-per-job", type=int, default=0, help="with --executor: GPUs given to each job")
+    ap.add_argument("--timeout-min", type=int, default=24 * 60, help="with --executor: each job's time limit")
+    ap.add_argument("--partition", help="with --executor slurm: the Slurm partition")
     args = ap.parse_args(argv)
     if args.rerun and not args.only:
         print("--rerun needs --only NAME …: name the experiments to run again", file=sys.stderr)
@@ -126,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     todo = [(n, seed) for seed in dict.fromkeys(args.seeds) for n in (args.only or EXPERIMENTS)
             if args.rerun or not is_published(n, args.profile, args.runs, seed)]
+    if args.executor != "none" and todo and not args.dry_run:
+        return spread(todo, args)
     blurlib = [sys.executable, "-m", "blurlib.cli"]
     for name, seed in todo:
         t0 = time.perf_counter()
@@ -141,6 +150,43 @@ def main(argv: list[str] | None = None) -> int:
     if not todo:
         print("every experiment asked for is already published with profile " + args.profile)
     return 0
+
+
+def job_command(name: str, seed: int, args: argparse.Namespace) -> list[str]:
+    """The command line of one run's job: this script, for that experiment and seed only, in the job's process."""
+    return [sys.executable, str(Path(__file__).resolve()), "--only", name, "--seeds", str(seed), "--profile",
+            args.profile, "--work", str(args.work), "--runs", str(args.runs), "--source", args.source,
+            *(["--root", args.root] if args.root else []), *(["--allow-partial"] if args.allow_partial else []),
+            *(["--allow-dirty"] if args.allow_dirty else []), *(["--rerun"] if args.rerun else [])]
+
+
+def spread(todo: list[tuple[str, int]], args: argparse.Namespace) -> int:
+    """Run each of ``todo`` as its own submitit job (``--executor local``: processes on this machine, the GPUs shared
+    out one set per job; ``slurm``: jobs of the cluster), all submitted at once; each run resumes and publishes as it
+    does alone. Reports every run as it finishes; exit 1 when any failed, naming each with its log."""
+    import submitit
+    from submitit.helpers import CommandFunction, as_completed
+
+    executor = submitit.AutoExecutor(folder=args.work / "submitit", cluster=args.executor)
+    executor.update_parameters(name="blurlib", timeout_min=args.timeout_min, gpus_per_node=args.gpus_per_job,
+                               tasks_per_node=1, nodes=1,
+                               **({"slurm_partition": args.partition} if args.partition and args.executor == "slurm"
+                                  else {}))
+    jobs = {}
+    for name, seed in todo:
+        job = executor.submit(CommandFunction(job_command(name, seed, args), verbose=False, cwd=str(REPO)))
+        jobs[job] = published_name(name, args.profile, seed)
+        print(f"{jobs[job]}: job {job.job_id} ({args.executor})", flush=True)
+    failed = []
+    for job in as_completed(list(jobs)):
+        try:
+            job.result()
+            print(f"{jobs[job]}: published in {args.runs / jobs[job]}", flush=True)
+        except Exception as e:  # a failed job: its own log says why
+            failed.append(f"{jobs[job]}: failed ({type(e).__name__}); log {job.paths.stderr}")
+    for line in failed:
+        print(line, file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 
 def test_every_notebook_run_name_is_an_experiment(run_experiments):
     names = set(run_experiments.EXPERIMENTS)
@@ -66,3 +68,20 @@ def test_seeds_publish_beside_seed_zero_and_ship_no_weights(run_experiments, tmp
     assert ex.published_name("V_odd", "paper", 1) == "V_odd_paper_seed1" and ex.published_name("V_odd", "cpu-short") == "V_odd"
     assert ex.main(["--only", "V_odd", "--seeds", "-1", "--dry-run"]) == 2
     assert "--seeds" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_two_runs_at_once_as_submitit_jobs_each_published(run_experiments, tmp_path, monkeypatch, capsys):
+    """--executor local: one submitit job per run, started together; each resumes and publishes as it does alone."""
+    monkeypatch.setenv("BLURLIB_HOME", str(tmp_path / "home"))
+    args = ["--only", "I_odd", "II_odd", "--profile", "smoke", "--source", "synthetic", "--work", str(tmp_path / "w"),
+            "--runs", str(tmp_path / "runs"), "--allow-dirty", "--executor", "local", "--timeout-min", "20"]
+    assert run_experiments.main(args) == 0
+    out = capsys.readouterr().out
+    assert out.count(": job ") == 2 and "I_odd_smoke: published" in out and "II_odd_smoke: published" in out
+    for name, model in (("I_odd_smoke", "I"), ("II_odd_smoke", "II")):
+        assert json.loads((tmp_path / "runs" / name / "run.json").read_text())["model"] == model
+        assert (tmp_path / "runs" / name / "metrics.json").is_file()
+    logs = sorted((tmp_path / "w" / "submitit").glob("*_log.out"))
+    assert len(logs) == 2  # one job each
+    assert run_experiments.main(args) == 0 and "already published" in capsys.readouterr().out
