@@ -12,7 +12,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from blurlib import checkpoint, outputs, runtime
+from blurlib import __version__, checkpoint, outputs, runtime
 from blurlib.apps import MAGNIFY_SIGMA, MAGNIFY_THRESHOLD, blur_degree, check_pair, check_png_scale, magnify, segment
 from blurlib.baselines import METHODS
 from blurlib.beyond import BASE_MODEL, SHIPPED_MODELS
@@ -41,6 +41,12 @@ from blurlib.weights import SOURCES as WEIGHT_SOURCES
 DEVICE_HELP = "cpu, cuda, cuda:N or mps (default: cuda when usable, else cpu)"
 SPLIT_HELP = ("odd (D_o), even (D_e), all, train (=odd), test (=even); defocus604 / defocus100 (the later 604/100 "
               "defocus split); moredata-train-K / moredata-test-K (more-data trial K = 0, 1, ...)")
+
+
+def torch_version() -> str:
+    import torch
+
+    return torch.__version__
 
 
 def _int_at_least(low: int):
@@ -349,6 +355,7 @@ def cmd_baselines(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="blurlib", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"blurlib {__version__} (torch {torch_version()})")
     sub = parser.add_subparsers(dest="command", required=True)
 
     data = sub.add_parser("data", help="the benchmark data").add_subparsers(dest="data_command", required=True)

@@ -337,3 +337,23 @@ def test_evaluate_with_test_time_augmentation_keeps_the_runs_own_scores(tiny_run
     assert tta["tta"] == "flip" and tta["ours"]["paper"]["n_images"] == len(synthetic.select("test"))
     assert (run / "pr_tta-flip.csv").is_file()
     assert ((run / "metrics.json").read_bytes(), (run / "pr.csv").read_bytes()) == before  # untouched
+
+
+def test_the_conventions_a_user_expects(capsys):
+    import subprocess
+    import sys
+
+    import yaml
+
+    from blurlib import __version__
+    from blurlib.paths import REPO
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.startswith(f"blurlib {__version__} (torch ")
+    r = subprocess.run([sys.executable, "-m", "blurlib", "--version"], capture_output=True, text=True, cwd=REPO)
+    assert r.returncode == 0 and r.stdout.startswith("blurlib ")
+    assert (REPO / "LICENSE").read_text().startswith("MIT License")
+    cff = yaml.safe_load((REPO / "CITATION.cff").read_text())
+    assert cff["version"] == __version__ and cff["license"] == "MIT"
+    assert cff["preferred-citation"]["title"].startswith("Deep Blur Mapping")
