@@ -21,6 +21,9 @@ On 16 D_e images, against the published Zhuo curve moved by the image set's shif
 
 from __future__ import annotations
 
+import contextlib
+import io
+
 import cv2
 import numpy as np
 import scipy.sparse
@@ -83,7 +86,9 @@ def propagate(image: np.ndarray, sparse: np.ndarray, known: np.ndarray, lam: flo
     laplacian = cf_laplacian(image.astype(np.float64) / 255.0, epsilon=epsilon, radius=1)
     weight = lam * known.ravel().astype(np.float64)
     system = (laplacian + scipy.sparse.diags(weight)).tocsr()
-    d = cg(system, weight * sparse.ravel().astype(np.float64), M=ichol(system))
+    with contextlib.redirect_stdout(io.StringIO()):  # ichol prints a note each time it retries with a diagonal shift
+        preconditioner = ichol(system)
+    d = cg(system, weight * sparse.ravel().astype(np.float64), M=preconditioner)
     return d.reshape(sparse.shape)
 
 
