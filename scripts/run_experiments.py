@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
                          "results replace the published ones), e.g. to add a run's full-range PR curve")
     ap.add_argument("--executor", choices=("none", "local", "slurm"), default="none",
                     help="none: one run after another in this process; local / slurm: one submitit job per run (one "
-                         "GPU each with --gpus-per-job 1), all at once on this machine or on a Slurm cluster")
+                         "GPU each with --gpus-per-job 1), all at once on the local host or on a Slurm cluster")
     ap.add_argument("--gpus-per-job", type=int, default=0, help="with --executor: GPUs given to each job")
     ap.add_argument("--timeout-min", type=int, default=24 * 60, help="with --executor: each job's time limit")
     ap.add_argument("--partition", help="with --executor slurm: the Slurm partition")
@@ -161,7 +161,7 @@ def job_command(name: str, seed: int, args: argparse.Namespace) -> list[str]:
 
 
 def spread(todo: list[tuple[str, int]], args: argparse.Namespace) -> int:
-    """Run each of ``todo`` as its own submitit job (``--executor local``: processes on this machine, the GPUs shared
+    """Run each of ``todo`` as its own submitit job (``--executor local``: processes on the local host, the GPUs shared
     out one set per job; ``slurm``: jobs of the cluster), all submitted at once; each run resumes and publishes as it
     does alone. Reports every run as it finishes; exit 1 when any failed, naming each with its log."""
     import submitit
