@@ -43,15 +43,70 @@ def test_shi14_kurtosis_feature_alone_ranks_blurred_above_sharp(half_blurred, mo
 
 def test_lbp_riu2_codes():
     flat = np.zeros((5, 5))
-    assert (lbp_riu2(flat) == 0).all()  # no neighbour brighter than the centre by more than T
+    assert (lbp_riu2(flat) == 0).all()  # no neighbour brighter than the centre by T or more
     spot = np.zeros((5, 5))
     spot[2, 2] = -1  # a dark centre: all 8 neighbours brighter -> uniform code 8
     assert lbp_riu2(spot)[2, 2] == 8
-    checker = np.indices((5, 5)).sum(axis=0) % 2 * 1.0  # centre 0, its 4 edge neighbours 1, diagonals 0
-    assert lbp_riu2(checker)[2, 2] == 9  # bits alternate around the ring: 8 transitions, non-uniform
+    bar = np.zeros((5, 5))
+    bar[1, 2] = bar[3, 2] = 1.0  # above and below brighter; the interpolated diagonals pick up a share of them
+    assert lbp_riu2(bar)[2, 2] == 9  # bits 1 1 0 1 1 1 0 1 around the ring: 4 transitions, non-uniform
     half = np.zeros((5, 5))
-    half[:, 3:] = 1.0  # the right column of the ring brighter: 3 neighbours, one run -> uniform code 3
+    half[:, 3:] = 1.0  # the right of the ring brighter: the right neighbour and (interpolated) its two diagonals
     assert lbp_riu2(half)[2, 2] == 3
+    diagonal = np.zeros((5, 5))
+    diagonal[1, 3] = 1.0  # only the upper-right pixel: its interpolated sample on the circle gets half of it
+    assert lbp_riu2(diagonal)[2, 2] == 1 and lbp_riu2(diagonal, threshold=0.6)[2, 2] == 0
+
+
+def _brute_force_marginals(layers, alpha):
+    """P(sharp) of every node of the stacked layers' random field by summing over all its states (tiny fields only)."""
+    import itertools
+
+    x = np.stack([np.asarray(a, float) for a in layers])
+    x = (x - x.mean()) / x.std()
+    shape, n = x.shape, x.size
+    edges = []
+    index = np.arange(n).reshape(shape)
+    for axis in range(3):
+        lo = np.take(index, range(shape[axis] - 1), axis=axis).ravel()
+        hi = np.take(index, range(1, shape[axis]), axis=axis).ravel()
+        edges += list(zip(lo, hi))
+    total, sharp = 0.0, np.zeros(n)
+    for states in itertools.product((0, 1), repeat=n):  # 1 = sharp
+        s = np.array(states)
+        weight = np.prod(np.where(s == 1, np.exp(-np.abs(1 - x.ravel())), np.exp(-np.abs(x.ravel()))))
+        weight *= np.exp(-alpha * sum(s[i] != s[j] for i, j in edges))
+        total += weight
+        sharp += weight * s
+    return (sharp / total).reshape(shape)
+
+
+@pytest.mark.parametrize("layers", [
+    [np.array([[0.1, 0.9, 0.4, 0.7]])],  # one scale, a chain of 4: a tree, where belief propagation is exact
+    [np.array([[0.2]]), np.array([[0.8]]), np.array([[0.5]])],  # three scales of one pixel: a chain across scales
+    [np.array([[0.1, 0.9], [0.3, 0.6]]), np.array([[0.5, 0.2], [0.8, 0.4]])],  # loops: close to exact, not equal
+])
+def test_multiscale_inference_marginals(layers):
+    from blurlib.baselines._common import multiscale_inference
+
+    exact = _brute_force_marginals(layers, 0.5)[0]
+    tree = all(a.size == 1 for a in layers) or len(layers) == 1
+    assert np.allclose(multiscale_inference(layers, 0.5), exact, atol=1e-5 if tree else 0.02)
+
+
+def test_matte_follows_colour_from_its_constraints():
+    """Two colour regions, a few pixels of each constrained: the matte spreads 1 over the first and 0 over the
+    second, across the pyramid levels; without both kinds of constraint there is no matte."""
+    from blurlib.baselines._common import matte
+
+    image = np.full((64, 64, 3), 40.0)
+    image[:, 32:] = (200, 180, 60)
+    image = np.clip(image + np.random.default_rng(0).normal(0, 3, image.shape), 0, 255).astype(np.uint8)
+    fg, bg = np.zeros((64, 64), bool), np.zeros((64, 64), bool)
+    fg[8:56, 4:12], bg[8:56, 52:60] = True, True
+    alpha = matte(image, fg, bg)
+    assert alpha.shape == (64, 64) and alpha[:, :28].mean() > 0.95 and alpha[:, 36:].mean() < 0.05
+    assert matte(image, fg, np.zeros_like(bg)) is None
 
 
 def test_unknown_baseline():
