@@ -160,6 +160,9 @@ def replacing(folder: str | os.PathLike) -> Iterator[Path]:
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.new-"))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(stage, 0o777 & ~umask)  # the result folder gets the mode of a folder made by mkdir, not 0700
     except OSError as e:
         raise BlurlibError(f"cannot write {folder}: {e.strerror}. Choose a writable output folder.") from e
     try:

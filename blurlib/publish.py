@@ -7,17 +7,16 @@ shipped models only (:data:`blurlib.beyond.SHIPPED_MODELS`), ``model_fp16.pt`` (
 A published run names the code that made it: a run trained or scored from a tree with uncommitted changes (its
 commit ends in ``+dirty``) is refused unless the user asks (``allow_dirty``), and then published with the diff that
 train and evaluate kept beside each result (``run.diff``, ``metrics.diff``), so it can still be rebuilt from its
-commit. A folder that already holds a published run is replaced only when asked (``overwrite``), and then whole:
-the new run is staged inside the folder first, the old run's files are moved aside and restored if anything fails,
-and nothing of the old run stays — not even what other commands derived from it (an int8 calibration of its
-weights, say), which would be wrong for the new one.
+commit. A folder that already holds a published run is replaced only when asked (``overwrite``), and then whole
+(:func:`blurlib.outputs.replacing`): the new run is written beside it and takes its place only once complete, so a
+failure leaves the old run as it was, and nothing of the old run stays — not even what other commands derived from
+it (an int8 calibration of its weights, say), which would be wrong for the new one.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 from pathlib import Path
 
 from blurlib import checkpoint, outputs
@@ -81,45 +80,23 @@ def publish(run_dir: Path, dest: Path, with_weights: bool = False, *, allow_dirt
     if missing:
         raise BlurlibError(f"{run_dir}: made from a tree with uncommitted changes but {', '.join(missing)} is "
                            "missing, so no commit rebuilds it; commit the code and run it again.")
-    held = sorted(p.name for p in dest.iterdir() if not p.name.startswith(".")) if dest.is_dir() else []
-    if held and not overwrite:
-        raise BlurlibError(f"{dest}: already holds {', '.join(held[:3])}{' …' if len(held) > 3 else ''}; pass "
-                           "--overwrite to replace it whole, or choose an empty destination.")
+    held = sorted(p for p in dest.iterdir() if not p.name.startswith(".")) if dest.is_dir() else []
+    if not overwrite:
+        outputs.refuse_existing(dest, held, "a published run or other results")
+    names = [*RESULT_FILES, *diffs] + [p.name for pattern in RESULT_PATTERNS for p in sorted(run_dir.glob(pattern))]
     with outputs.locked(dest), outputs.locked(run_dir):  # no second writer of either meanwhile
         try:
-            dest.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(dir=dest, prefix=".publishing-"))  # same file system as dest: renames
-        except OSError as e:
-            raise BlurlibError(f"cannot write {dest}: {e.strerror or e}. Choose a writable destination folder.") from e
-        new, old = staging / "new", staging / "old"
-        moved: list[str] = []
-        arrived: list[Path] = []
-        try:
-            new.mkdir()
-            old.mkdir()
-            names = [*RESULT_FILES, *diffs] + [p.name for pattern in RESULT_PATTERNS for p in sorted(run_dir.glob(pattern))]
-            for name in dict.fromkeys(names):
-                if (run_dir / name).is_file():
-                    shutil.copy2(run_dir / name, new / name)
-            if (run_dir / "maps").is_dir():
-                shutil.copytree(run_dir / "maps", new / "maps")
-            if with_weights:
-                model, ckpt = checkpoint.load_model(run_dir / "model.pt")
-                checkpoint.save(new / WEIGHTS, model, ckpt["model"], ckpt["convention"], iteration=ckpt["iteration"],
-                                meta=ckpt["meta"], fp16=True)
-            for name in held:  # the old run goes aside only once the new one is complete beside it
-                (dest / name).rename(old / name)
-                moved.append(name)
-            for item in sorted(new.iterdir()):
-                item.rename(dest / item.name)
-                arrived.append(dest / item.name)
-            return arrived
+            with outputs.replacing(dest) as stage:  # the new run beside the old; swapped in whole, or nothing changes
+                for name in dict.fromkeys(names):
+                    if (run_dir / name).is_file():
+                        shutil.copy2(run_dir / name, stage / name)
+                if (run_dir / "maps").is_dir():
+                    shutil.copytree(run_dir / "maps", stage / "maps")
+                if with_weights:
+                    model, ckpt = checkpoint.load_model(run_dir / "model.pt")
+                    checkpoint.save(stage / WEIGHTS, model, ckpt["model"], ckpt["convention"],
+                                    iteration=ckpt["iteration"], meta=ckpt["meta"], fp16=True)
         except (OSError, shutil.Error) as e:
-            for path in arrived:  # undo: the new run out, the old one back
-                shutil.rmtree(path) if path.is_dir() else path.unlink()
-            for name in moved:
-                (old / name).rename(dest / name)
             raise BlurlibError(f"cannot publish into {dest}: {getattr(e, 'strerror', None) or e}. Free space or choose "
                                "another destination; what it held is kept.") from e
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+    return sorted(dest.iterdir())

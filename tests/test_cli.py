@@ -287,7 +287,7 @@ def test_publish_replaces_a_published_run_only_when_asked_and_then_whole(tmp_pat
     new = _fake_run(tmp_path / "new", "b" * 40, pr="new")
     (new / "metrics_tta-flip.json").write_text(json.dumps({"provenance": {"git_commit": "b" * 40}}))
     assert main(["publish", str(new), str(pub)]) == 2
-    assert "already holds int8_calibration.json, log.jsonl, maps …; pass --overwrite" in capsys.readouterr().err
+    assert "holds a published run or other results already (int8_calibration.json, log.jsonl, maps, …); nothing was written. Pass --overwrite" in capsys.readouterr().err
     scores_only = tmp_path / "runs" / "baselines"  # a folder holding results but no run.json is protected alike
     scores_only.mkdir()
     (scores_only / "metrics.json").write_text("{}")

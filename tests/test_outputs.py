@@ -59,6 +59,8 @@ def test_replacing_swaps_a_folder_whole_or_leaves_it_untouched(tmp_path):
         (stage / "pr_new.csv").write_text("new")
     assert sorted(p.name for p in res.iterdir()) == ["pr_new.csv"]  # nothing of the old result left beside
     assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]
+    (tmp_path / "plain").mkdir()
+    assert res.stat().st_mode & 0o777 == (tmp_path / "plain").stat().st_mode & 0o777  # a folder's usual mode, not 0700
 
 
 def test_set_aside_restores_the_old_files_when_the_new_result_fails(tmp_path):
