@@ -85,8 +85,21 @@ def portable_text(text: str) -> str:
 
 
 def portable_command(command: list[str]) -> str:
-    """The command line as recorded: its arguments joined, absolute paths made portable (:func:`portable_text`)."""
-    return portable_text(" ".join(map(str, command)))
+    """The command line as recorded: its arguments joined, absolute paths made portable (:func:`portable_text`).
+    The program is named as a user types it: an installed entry point (``…/bin/blurlib``) by its name, the package
+    run as a module (``…/blurlib/__main__.py``) as ``python -m blurlib`` — not where an interpreter happens to lie.
+
+    >>> portable_command(["/opt/env/bin/blurlib", "bench"]), portable_command(["/x/blurlib/__main__.py", "bench"])
+    ('blurlib bench', 'python -m blurlib bench')
+    """
+    words = [str(c) for c in command]
+    if words:
+        program = Path(words[0])
+        if program.name == "__main__.py" and program.parent.name == "blurlib":
+            words[0] = "python -m blurlib"
+        elif program.is_absolute() and program.parent.name == "bin":
+            words[0] = program.name
+    return portable_text(" ".join(words))
 
 
 def provenance(command: list[str] | None = None, *, result: Path | None = None) -> dict:

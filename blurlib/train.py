@@ -1,12 +1,14 @@
 """The paper's training recipe (Sec. IV-A), one code path for every profile.
 
-- SGD, momentum 0.9; weight decay 5e-4 on weights, none on biases; bias lr ×2.
+- SGD, momentum 0.9; weight decay 5e-4 (paper), on weights only — none on biases is ours, as FCN's and HED's Caffe
+  definitions set it; bias lr ×2 (paper).
 - lr = base_lr · (1 − it / iterations) ^ 0.9 (polynomial decay), base_lr = 2^-10.
 - batch of 3 images resized to ``size``², no augmentation; the final weights are kept.
 - Loss: pixel-wise cross entropy on the sigmoid output (or the fidelity loss), **averaged over all pixels of the
-  batch**. Caffe's ``SigmoidCrossEntropyLoss`` normalises by the number of valid pixels in current versions; with
-  a per-pixel mean the paper's lr of 2^-10 gives stable steps at any input size, whereas a per-image sum
-  (384² ≈ 147k pixels) would need an lr ~10^5 times smaller. For ``fusion_ds`` the loss is the fused output's
+  batch** (ours). The paper's Eq. (1) sums over an image's pixels, and Caffe's ``SigmoidCrossEntropyLoss`` divides
+  by the batch size unless its ``normalization`` is set to VALID; which normalisation the paper's runs used is not
+  stated. With a per-pixel mean the paper's lr of 2^-10 gives stable steps at any input size, whereas a per-image
+  sum (384² ≈ 147k pixels) would need an lr ~10^5 times smaller. For ``fusion_ds`` the loss is the fused output's
   plus each of the five side outputs' (HED's deep supervision), each a per-pixel mean.
 
 Runs are resumable: a checkpoint is written atomically every ``checkpoint_every`` iterations, the batch order
