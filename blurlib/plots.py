@@ -84,7 +84,9 @@ def image_rows(rows: Sequence[Sequence[np.ndarray]], columns: Sequence[str], row
     widths, heights = panel_layout(shapes, panel)
     colorbar = any(a.ndim == 2 for row in rows for a in row) if colorbar is None else colorbar
     n_title_lines = max((str(c).count("\n") + 1 for c in columns), default=1)
-    gap, left, top, bottom = 0.06, 0.3 if row_labels else 0.04, 0.08 + 0.17 * n_title_lines, 0.04
+    n_label_lines = max((str(r).count("\n") + 1 for r in row_labels), default=0)
+    left = max(0.3, 0.1 + 0.13 * n_label_lines) if row_labels else 0.04  # room for every line of the row labels
+    gap, top, bottom = 0.06, 0.08 + 0.17 * n_title_lines, 0.04
     right = 0.75 if colorbar else 0.04
     W = left + sum(widths) + gap * (len(widths) - 1) + right
     H = top + sum(heights) + gap * (len(heights) - 1) + bottom
