@@ -125,16 +125,22 @@ PATCH_COLOURS = {"flat, sharp": "tab:blue", "flat, blurred": "tab:red", "structu
                  "structured, blurred": "tab:orange"}
 
 
-def challenge_patches(image: np.ndarray, mask: np.ndarray, picked: list[dict]):
-    """Fig. 1: one image and its mask with the four patches of :func:`blurlib.features.pick_patches` outlined."""
+def challenge_patches(image: np.ndarray, mask: np.ndarray, picked: list[dict], blur_map: np.ndarray | None = None,
+                      map_title: str = "DBM's map (white = blurred)"):
+    """Fig. 1: (a) one image, (b) its mask and, given ``blur_map`` (H, W) in [0, 1], (c) a model's map, each with the
+    four patches of :func:`blurlib.features.pick_patches` outlined."""
     from matplotlib.patches import Rectangle
 
     h, w = image.shape[:2]
+    panels = [(image, f"(a) {picked[0]['name']}" if picked else "(a)"),
+              (mask.astype(float), "(b) ground truth (white = blurred)")]
+    if blur_map is not None:
+        panels.append((blur_map, f"(c) {map_title}"))
+    n = len(panels)
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, 2, figsize=(7.6, 7.6 / 2 * h / w + 0.9))
-        axes[0].imshow(image)
-        axes[1].imshow(mask.astype(float), cmap="gray", vmin=0, vmax=1)
-        for ax, title in zip(axes, (picked[0]["name"] if picked else "", "ground truth (white = blurred)")):
+        fig, axes = plt.subplots(1, n, figsize=(3.8 * n, 3.8 * h / w + 0.9))
+        for ax, (a, title) in zip(axes, panels):
+            ax.imshow(a, cmap="gray", vmin=0, vmax=1) if a.ndim == 2 else ax.imshow(a)
             for p in picked:
                 y, x = p["yx"]
                 ax.add_patch(Rectangle((x, y), p["size"], p["size"], fill=False, lw=2,
@@ -167,7 +173,8 @@ def gradient_histograms(stats: dict):
         axes[0].set_ylabel("log10 density")
         handles, labels = axes[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=7, frameon=False)
-        fig.suptitle(f"{stats['n_patches']:,} patches of {stats['size']}x{stats['size']} px from "
+        used = sum(g["n"] for g in stats["groups"].values())  # the four groups: the middle third of each side is left out
+        fig.suptitle(f"{used:,} patches of {stats['size']}x{stats['size']} px (of {stats['n_patches']:,} drawn) from "
                      f"{stats['n_images']} images", fontsize=9)
         fig.tight_layout(rect=(0, 0.12, 1, 1))
     return fig
