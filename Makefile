@@ -26,7 +26,7 @@ SOD    := pysodmetrics==1.6.2
 # papermill parameters for every notebook, e.g. make PARAMS="-p profile paper -p data_source cuhk"
 PARAMS ?=
 
-.PHONY: all notebooks committed-notebooks test unit nbval clean gpu-env
+.PHONY: all notebooks committed-notebooks test unit nbval clean gpu-env lab
 all: notebooks
 
 # pip's part of an environment, the venv's and the conda env's alike; $(1): that environment's python
@@ -60,6 +60,11 @@ committed-notebooks: $(NEEDS)
 
 test: $(NEEDS)
 	$(RUN) -m pytest
+
+# the notebooks in JupyterLab, on the environment's own kernel (adds the jupyterlab extra on first use)
+lab: $(NEEDS)
+	$(RUN) -m pip install --quiet -e '.[jupyterlab]'
+	$(RUN) -m jupyter lab notebooks/
 
 clean:
 	rm -rf build

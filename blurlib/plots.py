@@ -441,3 +441,34 @@ def magnification(image: np.ndarray, mask: np.ndarray, results: dict[str, tuple[
     return fig
 
 
+
+
+def runtime_bars(seconds: dict[str, tuple[float, float | None]], title: str = ""):
+    """Table VI as bars: for each method (top to bottom in the order given) its time per image, ours and the
+    paper's where it has one, ``seconds[name] = (ours, paper or None)``, on a log axis (the times span orders of
+    magnitude)."""
+    names = list(seconds)
+    y = np.arange(len(names))
+    ours = np.array([seconds[n][0] for n in names], float)
+    paper = np.array([np.nan if seconds[n][1] is None else seconds[n][1] for n in names], float)
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6.4, 0.42 * len(names) + 1.1))
+        ax.barh(y - 0.2, ours, height=0.38, color="tab:blue", label="ours (this report's CPU)")
+        ax.barh(y + 0.2, np.nan_to_num(paper), height=0.38, color="tab:gray", label="paper (3.4 GHz CPU)")
+        for i, (o, p) in enumerate(zip(ours, paper)):
+            ax.text(o * 1.15, i - 0.2, f"{o:.3g} s", va="center", fontsize=7)
+            if np.isfinite(p):
+                ax.text(p * 1.15, i + 0.2, f"{p:.3g} s", va="center", fontsize=7, color="dimgray")
+        ax.set_xscale("log")
+        ax.set_yticks(y)
+        ax.set_yticklabels(names)
+        ax.invert_yaxis()
+        finite = np.concatenate([ours, paper[np.isfinite(paper)]])
+        ax.set_xlim(finite.min() / 2, finite.max() * 8)
+        ax.set_xlabel("seconds per 384×384 image (log scale)")
+        ax.grid(axis="x", alpha=0.3)
+        ax.legend(loc="lower right", fontsize=7)
+        if title:
+            ax.set_title(title)
+        fig.tight_layout()
+    return fig

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import nbformat
 import papermill as pm
+from jupyter_client.manager import AsyncKernelManager
 from tqdm import tqdm
 
 REPO = Path(__file__).resolve().parent.parent
@@ -41,15 +42,33 @@ def parse_value(v: str):
     return int(v) if v.strip().lstrip("-").isdigit() else v
 
 
+CELL_TIMES = ("start_time", "end_time", "duration")
+"""papermill's per-cell timings: they change on every run and say nothing about the results."""
+
+
 def strip_paths(notebook: Path) -> None:
-    """Drop papermill's ``input_path`` and ``output_path`` (absolute paths of the machine that ran it) from the
-    metadata of the executed ``notebook``; the rest of papermill's record (parameters, times) is kept."""
+    """Drop what differs between two runs of the same notebook on the same results from the executed ``notebook``:
+    papermill's ``input_path`` and ``output_path`` (absolute paths of the machine that ran it) and each cell's
+    timings (:data:`CELL_TIMES`); papermill's record of the whole run (parameters, start, end, duration) is kept."""
     nb = nbformat.read(notebook, as_version=nbformat.NO_CONVERT)
+    changed = False
     record = nb.metadata.get("papermill", {})
-    if {"input_path", "output_path"} & set(record):
-        for key in ("input_path", "output_path"):
-            record.pop(key, None)
+    for key in ("input_path", "output_path"):
+        changed |= record.pop(key, None) is not None
+    for cell in nb.cells:
+        times = cell.get("metadata", {}).get("papermill", {})
+        for key in CELL_TIMES:
+            changed |= times.pop(key, None) is not None
+    if changed:
         nbformat.write(nb, notebook)
+
+
+class LocalKernelManager(AsyncKernelManager):
+    """The notebooks' kernel talks to the runner over local sockets (IPC), not TCP: nothing is exposed on the
+    network, and the kernel has no reason to warn about unencrypted traffic."""
+
+    def __init__(self, **kwargs):
+        super().__init__(transport="ipc", **kwargs)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             mine = {k: v for k, v in params.items() if k in declared[nb]}  # a notebook gets the parameters it declares
             pm.execute_notebook(nb, args.out / nb.name, parameters=mine, cwd=str(REPO), progress_bar=False,
-                                execution_timeout=args.cell_timeout or None, kernel_name="python3")
+                                execution_timeout=args.cell_timeout or None, kernel_name="python3",
+                                kernel_manager_class=LocalKernelManager)
         except pm.PapermillExecutionError as e:  # the next notebooks still run: one failure never hides the others
             failed.append(f"{nb.relative_to(REPO)} failed in cell {e.exec_count}: {e.ename}: {e.evalue} "
                           f"(the executed notebook with the error: {_shown(args.out / nb.name)})")

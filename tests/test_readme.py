@@ -1,5 +1,5 @@
-"""README's result tables say what figures/*.csv say: every number of a README table whose introducing paragraph
-cites a table of figures/ appears, to 3 decimals, in the matching row of that table's CSV."""
+"""The result tables of README and docs/ say what figures/*.csv say: every number of a table whose introducing
+paragraph cites a table of figures/ appears, to 3 decimals, in the matching row of that table's CSV."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
+DOCS = [README, *sorted((REPO / "docs").glob("*.md"))]
 CITED = re.compile(r"figures/([\w.-]+)\.(?:md|csv)\b")
 NUMBER = re.compile(r"(?<![\w.])[-−+]?\d+\.\d+")
 
@@ -73,13 +74,14 @@ def mismatches(table: dict, rows: dict[str, list[float]]) -> list[str]:
 
 
 def test_readme_tables_match_the_committed_csv_tables():
-    tables = readme_tables(README.read_text())
-    assert tables, "README cites no figures/ table above any of its tables"
-    problems = []
-    for t in tables:
-        path = REPO / "figures" / f"{t['csv']}.csv"
-        assert path.is_file(), f"README cites figures/{t['csv']} (line {t['line']}), which has no CSV"
-        problems += mismatches(t, csv_rows(path))
+    problems, checked = [], 0
+    for doc in DOCS:
+        for t in readme_tables(doc.read_text()):
+            path = REPO / "figures" / f"{t['csv']}.csv"
+            assert path.is_file(), f"{doc.name} cites figures/{t['csv']} (line {t['line']}), which has no CSV"
+            problems += [f"{doc.relative_to(REPO)}: {p}" for p in mismatches(t, csv_rows(path))]
+            checked += 1
+    assert checked, "README and docs/ cite no figures/ table above any of their tables"
     assert not problems, "README disagrees with figures/*.csv:\n" + "\n".join(problems)
 
 
@@ -100,14 +102,14 @@ def test_tables_without_a_cited_csv_are_not_checked(text):
     assert readme_tables(text) == []
 
 
-def test_readme_states_the_measured_run_to_run_reproducibility():
-    """README's reproducibility paragraph names every re-run of runs/reproducibility.json and its largest difference."""
+def test_docs_state_the_measured_run_to_run_reproducibility():
+    """The reproducibility paragraph (docs/experiments.md) names every re-run of runs/reproducibility.json and its largest difference."""
     import json
 
     report = json.loads((REPO / "runs" / "reproducibility.json").read_text())
-    text = " ".join(README.read_text().split())
+    text = " ".join((REPO / "docs" / "experiments.md").read_text().split())
     paragraph = text[text.index("**Run-to-run reproducibility.**"):]
     paragraph = paragraph[:paragraph.index("reproducibility.py")]
     assert f"largest difference over every score: {report['max_abs_delta']:.4f}" in paragraph
     named = set(re.findall(r"\b[IV]+_(?:odd|even|defocus604)\b", paragraph))
-    assert named == set(report["runs"]), f"README names {sorted(named)}, the report holds {sorted(report['runs'])}"
+    assert named == set(report["runs"]), f"docs/experiments.md names {sorted(named)}, the report holds {sorted(report['runs'])}"

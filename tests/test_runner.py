@@ -22,18 +22,20 @@ def test_boolean_words_are_parsed_in_any_case(run_notebooks):
     assert [run_notebooks.parse_value(v) for v in values] == [False] * 5 + [True] * 3 + [None] * 2
 
 
-def test_executed_notebooks_keep_no_paths_of_the_machine(run_notebooks, tmp_path):
+def test_executed_notebooks_keep_no_paths_of_the_machine_nor_cell_timings(run_notebooks, tmp_path):
     import nbformat
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
     nb.metadata["papermill"] = {"input_path": "/home/someone/notebooks/x.ipynb", "output_path": "/home/someone/x.ipynb",
                                 "parameters": {"profile": "smoke"}, "duration": 1.5}
+    nb.cells[0].metadata["papermill"] = {"duration": 0.1, "start_time": "t0", "end_time": "t1", "status": "completed"}
     path = tmp_path / "x.ipynb"
     nbformat.write(nb, path)
     run_notebooks.strip_paths(path)
     kept = nbformat.read(path, as_version=4)
     assert kept.metadata["papermill"] == {"parameters": {"profile": "smoke"}, "duration": 1.5}
     assert "/home/someone" not in path.read_text() and kept.cells[0].source == "1 + 1"
+    assert kept.cells[0].metadata["papermill"] == {"status": "completed"}  # no per-cell timings: they change every run
     run_notebooks.strip_paths(path)  # a notebook without them is left as it is
     assert nbformat.read(path, as_version=4) == kept
 
