@@ -36,6 +36,8 @@ def save(path: str | Path, model: nn.Module, name: str, convention: str, *, iter
 def read(path: str | Path) -> dict:
     """The checkpoint dict at ``path``; a missing, truncated or foreign file is a :class:`BlurlibError`."""
     path = Path(path)
+    if path.is_dir():
+        raise BlurlibError(f"{path}: is a folder; give the checkpoint file in it (e.g. {path / 'model.pt'}).")
     if not path.is_file():
         raise BlurlibError(f"{path}: checkpoint not found. Train one with `blurlib train` or use the shipped default.")
     try:

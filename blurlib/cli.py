@@ -23,15 +23,15 @@ from blurlib.data.preprocess import DEFAULT_SIZE
 from blurlib.data.synthetic import make_sample
 from blurlib.errors import BlurlibError
 from blurlib.evaluate import evaluate_run, official_hifst, score_baselines, score_folder, write_pr_csv
-from blurlib.io import MAX_PIXELS, read_map, read_rgb, write_json, write_png
+from blurlib.io import MAX_PIXELS, read_map, read_rgb_noted, write_json, write_png
 from blurlib.losses import LOSSES
 from blurlib.metrics import PROTOCOLS, summarize
 from blurlib.models import MODELS
 from blurlib.predict import MIN_SIZE, TTA, check_size, predict_folder, predict_map, tta_views
 from blurlib.profiles import get as get_profile
-from blurlib.provenance import provenance
+from blurlib.provenance import DIRTY, diff_path, git_commit, provenance
 from blurlib.publish import publish
-from blurlib.quantize import calibration_path, write_calibration
+from blurlib.quantize import calibration_path, check_calibration_owner, write_calibration
 from blurlib.paths import REPO
 from blurlib.runs import DEFAULT_MODEL
 from blurlib.runtime import INFERENCE_PRECISIONS, PRECISIONS
@@ -67,7 +67,7 @@ def _path(text: str) -> Path:
     """An argparse type for a path: an empty one (which would mean the current folder) is a usage error, not a
     silent read or write of wherever the command was started."""
     if not text.strip():
-        raise argparse.ArgumentTypeError("an empty path; give the folder or file to write")
+        raise argparse.ArgumentTypeError("an empty path (it would mean the current folder); give a file or folder name")
     return Path(text)
 
 
@@ -148,9 +148,13 @@ def cmd_predict(args) -> int:
 
 def cmd_quantize(args) -> int:
     path = args.checkpoint or shipped_checkpoint()
-    outputs.plan([(calibration_path(path), f"the int8 calibration of {path}")], inputs=[path],
-                 overwrite=args.overwrite)
-    model, ckpt = checkpoint.load_model(path)
+    model, ckpt = checkpoint.load_model(path)  # an unreadable checkpoint is said first
+    check_calibration_owner(path)  # never replaces another checkpoint's calibration, even with --overwrite
+    target = calibration_path(path)
+    if target.exists() and not args.overwrite:
+        raise BlurlibError(f"{target}: holds the int8 calibration of {path.name} already; nothing was written. Pass "
+                           "--overwrite to calibrate it again.")
+    outputs.plan([(target, f"the int8 calibration of {path}")], inputs=[path], overwrite=args.overwrite)
     bench, pairs = _split_pairs(args)
     print(write_calibration(model, path, pairs, convention=ckpt["convention"], images=args.images, seed=args.seed,
                             size=args.size, data=bench.description, split=args.split,
@@ -212,7 +216,10 @@ def _evaluate_run(args) -> int:
 
 def cmd_bench(args) -> int:
     if args.out:
-        outputs.plan([(args.out, "the bench report")], overwrite=args.overwrite)
+        planned = [(args.out, "the bench report")]
+        if git_commit().endswith(DIRTY):  # provenance writes the diff of the uncommitted code beside the report
+            planned.append((diff_path(args.out), "the diff of the uncommitted code behind the report"))
+        outputs.plan(planned, overwrite=args.overwrite)
     _announce(args, "bench")
     report = run_bench(args.models, size=args.size, batch_size=args.batch_size, repeats=args.repeats,
                        device=args.device, precision=args.precision, train=not args.no_train)
@@ -278,7 +285,9 @@ def _maps_for(args):
 def _each_map(args, dev, prec):
     model = None
     for i, path in enumerate(args.images):
-        image = read_rgb(path)
+        image, note = read_rgb_noted(path)
+        if note:  # what was converted, as predict says it: the output is an edited copy of an RGB reading
+            print(f"note: {path}: {note}", file=sys.stderr)
         if args.map:
             m = read_map(args.map[i])
             check_pair(image, m, str(args.map[i]))
@@ -545,8 +554,12 @@ def main(argv: list[str] | None = None) -> int:
               "again.", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        writes_files = args.command in ("predict", "segment", "magnify")  # one output per input, some written
         resume = (" A training run resumes from its last checkpoint: run the same command with --resume."
-                  if args.command == "train" else " No result was left half-written; run the command again.")
+                  if args.command == "train" else
+                  " No file was left half-written, but the outputs of the inputs done so far are there: run the same "
+                  "command with --overwrite to redo them all." if writes_files else
+                  " No result was left half-written; run the command again.")
         print(f"blurlib: interrupted.{resume}", file=sys.stderr)
         return 130
 

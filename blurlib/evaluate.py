@@ -50,6 +50,8 @@ def map_folder(folder: Path, invert: bool = False, suffix: str = "") -> Callable
     (before ``invert``), for :func:`check_map_scale`.
     """
     folder = Path(folder)
+    if folder.is_file():
+        raise BlurlibError(f"{folder}: is a file; --pred takes the folder of maps (one PNG per image, named as its mask).")
     if not folder.is_dir():
         raise BlurlibError(f"{folder}: prediction folder not found.")
     if not any(folder.iterdir()):
@@ -383,9 +385,14 @@ def read_metrics(path: Path) -> dict:
 
 def check_same_images(previous: dict, names: list[str], path: Path) -> None:
     """A :class:`BlurlibError` naming ``path`` unless its metrics (``previous``) were scored on ``names``."""
-    if previous.get("names") != names:
-        raise BlurlibError(f"{path}: scored on other images than this run ({previous.get('n_images')} vs "
-                           f"{len(names)}); re-score all methods into a new --out folder instead of --update.")
+    before = previous.get("names") or []
+    if before != names:
+        only_before = sorted(set(before) - set(names))
+        only_now = sorted(set(names) - set(before))
+        what = (f"{len(before)} images there, {len(names)} now" if len(before) != len(names) else
+                f"e.g. {only_before[0]} there, {only_now[0]} now" if only_before and only_now else "in another order")
+        raise BlurlibError(f"{path}: scored on other images than this run ({what}); re-score all methods into a new "
+                           "--out folder instead of --update.")
 
 
 def merge_rescored(previous: dict, result: dict, path: Path) -> dict:
@@ -434,6 +441,10 @@ def score_baselines(bench: Benchmark, pairs: Sequence[Pair], methods: Sequence[s
     previous = read_metrics(metrics_path) if update and metrics_path.exists() else None
     if previous is not None:
         check_same_images(previous, [p.name for p in pairs], metrics_path)
+        before = previous.get("size", DEFAULT_SIZE)  # scorings without the record were all made at the default
+        if before != (size or None):
+            raise BlurlibError(f"{metrics_path}: scored at --size {before or 0}, not {size or 0}; re-score with the "
+                               "same --size, or all methods into a new --out folder.")
     maps = {name: baseline_maps(name, size or None) for name in methods}
     official = official_hifst(bench.root)
     if official is not None:
@@ -441,6 +452,7 @@ def score_baselines(bench: Benchmark, pairs: Sequence[Pair], methods: Sequence[s
         maps["HiFST (official maps)"] = lambda p: hifst_official(p).astype(np.float32) / 255.0
     result = score_methods(pairs, maps, out_dir, progress=progress, write_metrics=False)
     result["data"] = bench.description
+    result["size"] = size or None  # every method's images resized to size² (None: original size)
     if official is not None and "HiFST" in methods and agreement_images:
         some = pairs[:: max(1, len(pairs) // agreement_images)][:agreement_images]
         r = agreement(some, maps["HiFST"], maps["HiFST (official maps)"])

@@ -47,7 +47,8 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb"):
         raise BlurlibError(f"cannot write {path}: {file_above} is a file, not a folder. Choose a writable output folder.")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        # the temporary name stays short: a result whose own name is near the file system's limit can still be written
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:64]}.", suffix=".tmp")
     except OSError as e:
         raise BlurlibError(f"cannot write {path}: {e.strerror}. Choose a writable output folder.") from e
     try:
@@ -198,7 +199,9 @@ def _open_image(path, load: bool = True, max_pixels: int = MAX_PIXELS):
             im.load()
     except FileNotFoundError as e:
         raise BlurlibError(f"{path}: no such file.") from e
-    except (PermissionError, IsADirectoryError) as e:
+    except IsADirectoryError as e:
+        raise BlurlibError(f"{path}: is a folder; this command takes image files (predict also takes folders).") from e
+    except PermissionError as e:
         raise BlurlibError(f"{path}: cannot be read ({e.strerror}). Check that it is a file you may read.") from e
     except UnidentifiedImageError as e:
         raise BlurlibError(f"{path}: not a readable image ({e}). Replace it with a valid JPEG or PNG.") from e
@@ -226,9 +229,14 @@ def read_map(path: str | os.PathLike) -> np.ndarray:
     path = Path(path)
     if path.suffix == ".npy":
         try:
-            return np.load(path).astype(np.float32)
+            a = np.load(path, allow_pickle=False)
         except (OSError, ValueError) as e:
-            raise BlurlibError(f"{path}: not a readable .npy map ({e}).") from e
+            raise BlurlibError(f"{path}: not a .npy array of numbers; save the map with numpy.save as a float array "
+                               "(H, W) in [0, 1].") from e
+        if a.ndim != 2 or not np.issubdtype(a.dtype, np.number):
+            raise BlurlibError(f"{path}: a .npy map must be one float array (H, W) in [0, 1], not {a.dtype} of shape "
+                               f"{a.shape}; save the map alone (a grey map, 1 = blurred).")
+        return a.astype(np.float32)
     with _open_image(path) as im:
         a = np.asarray(im.convert("RGB") if im.mode == "P" else im)
     if a.ndim == 3 and a.shape[2] >= 3 and not (np.array_equal(a[..., 0], a[..., 1])

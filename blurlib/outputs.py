@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import shutil
 import tempfile
@@ -65,11 +66,11 @@ def plan(outputs: Mapping[str | os.PathLike, str] | Iterable[str | os.PathLike |
             raise BlurlibError(f"{path}: {seen[key]} and {what} would both be written there; nothing was written. "
                                "Rename one of them or write them to separate folders.")
         seen[key] = what
+        if path.is_dir():  # before the existence check: --overwrite would not help
+            raise BlurlibError(f"{path}: is a folder, not a file; nothing was written. Choose a file name.")
         if path.exists() and not overwrite:
             raise BlurlibError(f"{path}: exists; nothing was written. Pass {flag} to replace it, "
                                "or choose another output.")
-        if path.is_dir():
-            raise BlurlibError(f"{path}: is a folder, not a file; nothing was written. Choose a file name.")
     return [Path(p) for p, _ in named]
 
 
@@ -159,7 +160,7 @@ def replacing(folder: str | os.PathLike) -> Iterator[Path]:
     check_name(folder)
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.new-"))
+        stage = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name[:64]}.new-"))
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(stage, 0o777 & ~umask)  # the result folder gets the mode of a folder made by mkdir, not 0700
@@ -169,7 +170,7 @@ def replacing(folder: str | os.PathLike) -> Iterator[Path]:
         yield stage
         old = None
         if folder.exists():
-            old = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.old-"))
+            old = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name[:64]}.old-"))
             os.replace(folder, old / folder.name)
         try:
             os.replace(stage, folder)
@@ -186,7 +187,10 @@ def replacing(folder: str | os.PathLike) -> Iterator[Path]:
 def lock_path(folder: Path) -> Path:
     """The lock file of ``folder`` (:data:`LOCK_SUFFIX`)."""
     folder = Path(os.path.abspath(folder))
-    return folder.parent / f".{folder.name}{LOCK_SUFFIX}"
+    name = folder.name
+    if len(os.fsencode(name)) > 128:  # a long name: shortened, made unique by its hash, within the file system's limit
+        name = f"{name[:64]}-{hashlib.sha1(os.fsencode(name)).hexdigest()[:12]}"
+    return folder.parent / f".{name}{LOCK_SUFFIX}"
 
 
 @contextlib.contextmanager

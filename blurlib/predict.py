@@ -88,7 +88,11 @@ def predict_map(model: torch.nn.Module, image: np.ndarray, *, size: int | None =
     runtime.configure(dev, prec)
     h, w = image.shape[:2]
     views = tta_views(size, tta, (h, w))
+    check_size(size, dev, (h, w))  # the size the user gave is judged first, then each view's
     for s, _ in views:
+        if s != size and s is not None and s < MIN_SIZE:
+            raise BlurlibError(f"--size {size} with --tta {tta}: its smallest view, {s} pixels, is below {MIN_SIZE}; "
+                               f"use --size {-(-MIN_SIZE * 6 // 5)} or more, or --tta flip.")
         check_size(s, dev, (h, w))
     if not int8:
         model = model.to(dev, memory_format=torch.channels_last)

@@ -177,13 +177,29 @@ def write_calibration(model: nn.Module, checkpoint_path: str | Path, pairs: Sequ
     return path
 
 
+def check_calibration_owner(checkpoint_path: str | Path) -> None:
+    """A :class:`BlurlibError` when the calibration beside ``checkpoint_path`` was made for another checkpoint of the
+    same folder (one calibration file per folder): it would quantize this model with another's scales."""
+    path = calibration_path(checkpoint_path)
+    try:
+        owner = json.loads(path.read_text()).get("checkpoint")
+    except (OSError, ValueError, AttributeError):
+        return  # absent or unreadable: said where it is read
+    mine = Path(checkpoint_path).name
+    if owner and owner != mine:
+        raise BlurlibError(f"{path}: is the int8 calibration of {owner}, not of {mine} (one calibration per folder); "
+                           f"put {mine} in a folder of its own and run `blurlib quantize --checkpoint` on it there.")
+
+
 def load_int8(model: nn.Module, checkpoint_path: str | Path) -> Int8BlurMapper:
-    """The int8 model of ``model`` (loaded from ``checkpoint_path``) with the calibration stored beside it."""
+    """The int8 model of ``model`` (loaded from ``checkpoint_path``) with the calibration stored beside it (refused
+    when that calibration was made for another checkpoint: :func:`check_calibration_owner`)."""
     path = calibration_path(checkpoint_path)
     if not path.is_file():
         raise BlurlibError(f"{path}: no int8 calibration for {checkpoint_path}. Create it with `blurlib quantize "
                            f"--checkpoint {checkpoint_path} --root DATA` (a few training images), or use --precision "
                            "bf16.")
+    check_calibration_owner(checkpoint_path)
     try:
         calibration = json.loads(path.read_text())
         return int8_model(model, calibration)

@@ -134,6 +134,9 @@ def test_baselines_never_turn_a_scored_folder_into_a_smaller_one(synthetic_root,
     assert "holds baseline scores already" in capsys.readouterr().err and digest(out) == before
     assert main([*common, "--methods", "Su11", "--update"]) == 0
     assert set(json.loads((out / "metrics.json").read_text())["methods"]) >= {"Yi16", "Su11"}
+    other_size = [c if c != "64" else "32" for c in common]
+    assert main([*other_size, "--methods", "Su11", "--update"]) == 2  # one table, one input size
+    assert "scored at --size 64, not 32" in capsys.readouterr().err
     assert main([*common, "--methods", "Su11", "--overwrite"]) == 0  # replaced whole: Yi16's curve goes with it
     assert not (out / "pr_Yi16.csv").exists() and "Yi16" not in json.loads((out / "metrics.json").read_text())["methods"]
     (out / "metrics.json").write_text("{ half a file")
@@ -192,8 +195,32 @@ def test_quantize_keeps_an_existing_calibration_unless_asked(model_file, synthet
     (tmp_path / "int8_calibration.json").write_text('{"kept": true}')
     assert main(["quantize", "--checkpoint", str(ckpt), "--source", "synthetic", "--root", str(synthetic_root),
                  "--images", "2", "--size", "32"]) == 2
-    assert "int8_calibration.json: exists" in capsys.readouterr().err
+    assert "int8_calibration.json: holds the int8 calibration of model.pt already" in capsys.readouterr().err
     assert json.loads((tmp_path / "int8_calibration.json").read_text()) == {"kept": True}
+
+
+def test_a_calibration_serves_only_the_checkpoint_it_was_made_for(model_file, synthetic_root, tmp_path, capsys):
+    """One calibration file per folder: a second checkpoint there neither replaces the first one's calibration (not
+    even with --overwrite) nor runs in int8 with it."""
+    import shutil
+
+    first = Path(shutil.copy(model_file, tmp_path / "m.pt"))
+    second = Path(shutil.copy(model_file, tmp_path / "m2.pt"))
+    args = ["--source", "synthetic", "--root", str(synthetic_root), "--images", "2", "--size", "32"]
+    assert main(["quantize", "--checkpoint", str(first), *args]) == 0
+    capsys.readouterr()
+    before = (tmp_path / "int8_calibration.json").read_bytes()
+    assert main(["quantize", "--checkpoint", str(second), *args, "--overwrite"]) == 2
+    err = capsys.readouterr().err
+    assert "is the int8 calibration of m.pt, not of m2.pt" in err and err.count("\n") == 1
+    assert (tmp_path / "int8_calibration.json").read_bytes() == before
+    photo = tmp_path / "p.png"
+    Image.fromarray(make_sample(1, 40, seed=0)[1]).save(photo)
+    assert main(["predict", str(photo), "--checkpoint", str(second), "--precision", "int8", "--size", "32",
+                 "-o", str(tmp_path / "maps")]) == 2
+    assert "is the int8 calibration of m.pt, not of m2.pt" in capsys.readouterr().err
+    assert main(["predict", str(photo), "--checkpoint", str(first), "--precision", "int8", "--size", "32",
+                 "-o", str(tmp_path / "maps")]) == 0
 
 
 # --- readers that never guess silently ---------------------------------------------------------------------------
@@ -341,3 +368,35 @@ def test_unreadable_files_and_maps_in_another_format_say_what_is_wrong(synthetic
     with pytest.raises(SystemExit):
         main(["bench", "--size", "20", "--device", "cpu"])
     assert "--size: 20 is below 32" in capsys.readouterr().err
+
+
+def test_bench_plans_the_diff_it_writes_beside_its_report(tmp_path, monkeypatch, capsys):
+    """From a tree with uncommitted changes the report's diff is written beside --out: a file already there is
+    one of the command's outputs, refused like the report itself."""
+    import blurlib.cli as cli
+
+    monkeypatch.setattr(cli, "git_commit", lambda cwd=None: "c0ffee+dirty")
+    (tmp_path / "r.diff").write_text("my notes")
+    assert main(["bench", "--models", "I", "--size", "32", "--repeats", "1", "--no-train",
+                 "--out", str(tmp_path / "r.json")]) == 2
+    assert "r.diff: exists" in capsys.readouterr().err and (tmp_path / "r.diff").read_text() == "my notes"
+    assert main(["bench", "--out", str(tmp_path), "--overwrite"]) == 2  # a folder: --overwrite would not help
+    assert "is a folder, not a file" in capsys.readouterr().err
+
+
+def test_npy_maps_are_plain_2d_number_arrays(tmp_path):
+    np.save(tmp_path / "three.npy", np.zeros((4, 4, 3), np.float32))
+    with pytest.raises(BlurlibError, match=r"three.npy: a .npy map must be one float array \(H, W\)"):
+        read_map(tmp_path / "three.npy")
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(BlurlibError, match="objects.npy: not a .npy array of numbers") as e:
+        read_map(tmp_path / "objects.npy")
+    assert "allow_pickle" not in str(e.value)  # no advice to load untrusted pickles
+
+
+def test_a_mask_whose_channels_differ_is_read_by_its_red_channel_and_said(tmp_path):
+    red = np.zeros((4, 4), np.uint8)
+    red[:, 2:] = 255
+    Image.fromarray(np.stack([red, 255 - red, red], -1)).save(tmp_path / "m.png")
+    with pytest.warns(UserWarning, match="m.png: mask's red, green and blue differ"):
+        assert (read_mask(tmp_path / "m.png") == (red == 255)).all()

@@ -77,10 +77,16 @@ class Pair:
 def read_mask(path: Path) -> np.ndarray:
     """Read a ground-truth mask as bool (H, W), True = blurred (255).
 
-    Grey, RGB and RGBA masks are accepted (the first channel is used). A mask of the values 0 and 1 is read with
+    Grey, RGB and RGBA masks are accepted (the first channel is used); one whose red, green and blue differ is read
+    by its red channel with a warning (a mask is one grey channel). A mask of the values 0 and 1 is read with
     1 = blurred; values other than 0 and 255 are binarised at 128; either with a warning naming the file.
     """
-    a = read_grey(path)
+    try:
+        a = read_grey(path, single_channel=True)
+    except BlurlibError:
+        warnings.warn(f"{path}: mask's red, green and blue differ; its red channel is used (255 = blurred).",
+                      stacklevel=2)
+        a = read_grey(path)
     if a.max() == 1:  # a 0/1 mask: read at 128 it would be empty, every pixel sharp
         warnings.warn(f"{path}: mask stored as 0/1; read with 1 = blurred (the benchmark's masks are 0/255).",
                       stacklevel=2)

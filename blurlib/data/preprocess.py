@@ -41,7 +41,8 @@ def normalize(image: np.ndarray, convention: str = "caffe") -> torch.Tensor:
     >>> x.shape, round(float(x[0, 0, 0]), 3)   # channel 0 is blue under the caffe convention
     (torch.Size([3, 2, 2]), 150.993)
     """
-    return normalize_batch(torch.from_numpy(np.ascontiguousarray(image))[None], convention)[0]
+    own = image if image.flags.writeable and image.flags.c_contiguous else np.array(image)  # torch needs writable
+    return normalize_batch(torch.from_numpy(own)[None], convention)[0]
 
 
 def normalize_batch(images: torch.Tensor, convention: str = "caffe") -> torch.Tensor:
