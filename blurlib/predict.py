@@ -12,6 +12,7 @@ where the device supports it and resized back bilinearly to the image's size.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -92,7 +93,7 @@ def predict_map(model: torch.nn.Module, image: np.ndarray, *, size: int | None =
     for s, _ in views:
         if s != size and s is not None and s < MIN_SIZE:
             raise BlurlibError(f"--size {size} with --tta {tta}: its smallest view, {s} pixels, is below {MIN_SIZE}; "
-                               f"use --size {-(-MIN_SIZE * 6 // 5)} or more, or --tta flip.")
+                               f"use --size {math.ceil(MIN_SIZE / min(TTA_SCALES))} or more, or --tta flip.")
         check_size(s, dev, (h, w))
     if not int8:
         model = model.to(dev, memory_format=torch.channels_last)
