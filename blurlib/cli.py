@@ -32,7 +32,7 @@ from blurlib.profiles import get as get_profile
 from blurlib.provenance import DIRTY, diff_path, git_commit, provenance
 from blurlib.publish import publish
 from blurlib.quantize import calibration_path, check_calibration_owner, write_calibration
-from blurlib.paths import REPO
+from blurlib.paths import REPO, portable
 from blurlib.runs import DEFAULT_MODEL
 from blurlib.runtime import INFERENCE_PRECISIONS, PRECISIONS
 from blurlib.train import train
@@ -136,7 +136,9 @@ def cmd_predict(args) -> int:
     model, ckpt = checkpoint.load_model(path, precision=args.precision)
     report = predict_folder(model, args.images, args.out, with_overlay=args.overlay, size=args.size or None,
                             convention=ckpt["convention"], device=args.device, precision=args.precision,
-                            max_pixels=args.max_pixels, tta=args.tta, overwrite=args.overwrite)
+                            max_pixels=args.max_pixels, tta=args.tta, overwrite=args.overwrite,
+                            record={"checkpoint": portable(path), "size": args.size, "tta": args.tta,
+                                    "precision": args.precision})
     for note in report["notes"]:
         print(f"note: {note}", file=sys.stderr)
     for error in report["failed"]:
@@ -300,22 +302,30 @@ def _each_map(args, dev, prec):
         yield path, image, m
 
 
-def _check_outputs(args, suffix: str) -> None:
+def _check_outputs(args, suffix: str) -> list[str]:
     """Plan every output ``-o/<stem><suffix>.png`` before any work (:func:`blurlib.outputs.plan`): none is an input
-    image or map, no two share a name, none replaces an existing file unless --overwrite."""
-    outputs.plan([(args.out / f"{path.stem}{suffix}.png", f"the result of {path}") for path in args.images],
-                 inputs=[*args.images, *(args.map or [])], overwrite=args.overwrite)
+    image or map, no two share a name, none replaces an existing file unless --overwrite. Returns their names."""
+    planned = outputs.plan([(args.out / f"{path.stem}{suffix}.png", f"the result of {path}") for path in args.images],
+                           inputs=[*args.images, *(args.map or [])], overwrite=args.overwrite)
+    return [p.name for p in planned]
+
+
+def _write_each(args, suffix: str, make) -> int:
+    """``segment``/``magnify``: ``make(image, map)`` per input, written as one result into ``-o``
+    (:func:`blurlib.outputs.file_set`: all or nothing, an earlier result of the command replaced whole)."""
+    names = _check_outputs(args, suffix)
+    maps = _maps_for(args)  # its arguments checked before the output folder is made
+    with outputs.file_set(args.out, args.command, names, overwrite=args.overwrite,
+                          record={"images": [str(p) for p in args.images]}) as stage:
+        for (path, image, m), name in zip(maps, names):
+            write_png(stage / name, make(image, m))
+    for name in names:
+        print(args.out / name)
+    return 0
 
 
 def cmd_segment(args) -> int:
-    _check_outputs(args, "_segment")
-    maps = _maps_for(args)  # its arguments checked before the output folder is made
-    with outputs.locked(args.out):
-        for path, image, m in maps:
-            out = args.out / f"{path.stem}_segment.png"
-            write_png(out, segment(image, m).astype("uint8") * 255)
-            print(out)
-    return 0
+    return _write_each(args, "_segment", lambda image, m: segment(image, m).astype("uint8") * 255)
 
 
 def cmd_degree(args) -> int:
@@ -329,14 +339,7 @@ def cmd_degree(args) -> int:
 
 
 def cmd_magnify(args) -> int:
-    _check_outputs(args, "_magnified")
-    maps = _maps_for(args)
-    with outputs.locked(args.out):
-        for path, image, m in maps:
-            out = args.out / f"{path.stem}_magnified.png"
-            write_png(out, magnify(image, m, sigma=args.sigma))
-            print(out)
-    return 0
+    return _write_each(args, "_magnified", lambda image, m: magnify(image, m, sigma=args.sigma))
 
 
 def cmd_baselines(args) -> int:
@@ -554,12 +557,9 @@ def main(argv: list[str] | None = None) -> int:
               "again.", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        writes_files = args.command in ("predict", "segment", "magnify")  # one output per input, some written
         resume = (" A training run resumes from its last checkpoint: run the same command with --resume."
                   if args.command == "train" else
-                  " No file was left half-written, but the outputs of the inputs done so far are there: run the same "
-                  "command with --overwrite to redo them all." if writes_files else
-                  " No result was left half-written; run the command again.")
+                  " Nothing was changed (no result is left half-written); run the command again.")
         print(f"blurlib: interrupted.{resume}", file=sys.stderr)
         return 130
 

@@ -6,6 +6,11 @@
    result) and then whole: a folder is written beside the old one and renamed into place (:func:`replacing`), a file
    through :func:`blurlib.io.atomic_write`; nothing of the old result is left mixed with the new.
 4. A folder is written by one command at a time (:func:`locked`): a second writer gets a one-line error.
+5. A command never writes into a benchmark (:func:`check_not_dataset`): its ``image/`` and ``gt/`` folders and its
+   root are read, never written.
+6. A command that writes a set of files into a folder the user names (``predict``'s maps, ``segment``'s masks)
+   keeps a manifest there (:func:`file_set`): the set is one result, replaced whole or refused, never merged with
+   an earlier one; a command that fails leaves the folder as it was (and no empty folder it made).
 
 Each refusal is a :class:`~blurlib.errors.BlurlibError` naming the path and the fix, raised before anything is written.
 """
@@ -62,6 +67,7 @@ def plan(outputs: Mapping[str | os.PathLike, str] | Iterable[str | os.PathLike |
         if key in ins:
             raise BlurlibError(f"{path}: would overwrite the input {ins[key]}; nothing was written. "
                                "Choose another output.")
+        check_not_dataset(path)
         if key in seen:
             raise BlurlibError(f"{path}: {seen[key]} and {what} would both be written there; nothing was written. "
                                "Rename one of them or write them to separate folders.")
@@ -85,6 +91,33 @@ def check_name(path: Path) -> None:
         if len(os.fsencode(part)) > limit:
             raise BlurlibError(f"{path}: the name {part[:24]}… is {len(os.fsencode(part))} bytes, over the file "
                                f"system's limit of {limit}; nothing was written. Choose a shorter name.")
+
+
+DATASET_FOLDERS = ("image", "gt")
+"""The folders that make a folder a benchmark root (:mod:`blurlib.data`): photographs and their masks."""
+
+
+def _is_dataset_root(folder: Path) -> bool:
+    return all((folder / name).is_dir() for name in DATASET_FOLDERS)
+
+
+def check_not_dataset(path: str | os.PathLike) -> None:
+    """A :class:`BlurlibError` when ``path`` lies in a benchmark: the root (a folder holding ``image/`` and ``gt/``)
+    itself or anything below it. Results go beside the data, never into it.
+
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp()); (root / "image").mkdir(); (root / "gt").mkdir()
+    >>> check_not_dataset(root.parent / "maps")
+    >>> check_not_dataset(root / "gt" / "maps")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    blurlib.errors.BlurlibError: ...maps: lies inside the benchmark ...; nothing was written. Write results outside the data folder.
+    """
+    path = Path(os.path.abspath(path))
+    root = next((p for p in [path, *path.parents] if p.is_dir() and _is_dataset_root(p)), None)
+    if root is not None:
+        held = " and ".join(f"{n}/" for n in DATASET_FOLDERS)
+        raise BlurlibError(f"{path}: lies inside the benchmark {root} (it holds {held}); "
+                           "nothing was written. Write results outside the data folder.")
 
 
 def existing_result(folder: Path, names: Iterable[str]) -> list[Path]:
@@ -158,6 +191,7 @@ def replacing(folder: str | os.PathLike) -> Iterator[Path]:
     """
     folder = Path(folder)
     check_name(folder)
+    check_not_dataset(folder)
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name[:64]}.new-"))
@@ -184,6 +218,101 @@ def replacing(folder: str | os.PathLike) -> Iterator[Path]:
         shutil.rmtree(stage, ignore_errors=True)
 
 
+MANIFEST = "blurlib-{command}.json"
+"""The manifest a command that writes a set of files into a user's folder keeps there (:func:`file_set`): the
+command, when, and the files that make its result."""
+
+
+def manifest_path(folder: str | os.PathLike, command: str) -> Path:
+    """Where ``command``'s manifest lies in ``folder`` (:data:`MANIFEST`)."""
+    return Path(folder) / MANIFEST.format(command=command)
+
+
+def read_manifest(folder: str | os.PathLike, command: str) -> dict | None:
+    """``command``'s manifest in ``folder``, or None where it has none (an unreadable one counts as a result whose
+    files are unknown: ``files`` empty)."""
+    import json
+
+    path = manifest_path(folder, command)
+    if not path.is_file():
+        return None
+    try:
+        doc = json.loads(path.read_text())
+        files = [str(f) for f in doc["files"] if Path(f).name == f]  # names in the folder, nothing outside it
+    except (OSError, ValueError, KeyError, TypeError):
+        return {"files": []}
+    return {**doc, "files": files}
+
+
+def _other_manifests(folder: Path, command: str) -> dict[str, str]:
+    """File name → the other command whose result it belongs to, over the manifests in ``folder``."""
+    owner = {}
+    prefix, suffix = MANIFEST.split("{command}")
+    for m in folder.glob(MANIFEST.format(command="*")) if folder.is_dir() else ():
+        other = m.name[len(prefix):-len(suffix)]
+        if other != command:
+            owner |= {f: other for f in (read_manifest(folder, other) or {"files": []})["files"]} | {m.name: other}
+    return owner
+
+
+@contextlib.contextmanager
+def file_set(folder: str | os.PathLike, command: str, names: Iterable[str], *, overwrite: bool = False,
+             record: Mapping | None = None, flag: str = OVERWRITE) -> Iterator[Path]:
+    """Write the result of ``command`` that is a set of files (``names``) in ``folder`` whole.
+
+    Yields a staging folder (hidden, inside ``folder``) the block writes each of ``names`` into. When the block
+    succeeds, the earlier result of ``command`` in ``folder`` (the files its manifest names) and any file of
+    ``names`` already there are removed, the new files moved into place and the manifest (:data:`MANIFEST`: the
+    command, the date, ``files``, and ``record``) written. When it fails, the staging folder is removed and
+    ``folder`` is as it was. Refused before anything is written: ``folder`` holding an earlier result of ``command``
+    without ``overwrite`` (two results are never merged); a name that belongs to another command's result there,
+    even with ``overwrite``. ``folder`` is locked meanwhile (:func:`locked`); the caller plans ``names`` first
+    (:func:`plan`).
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp()) / "maps"
+    >>> with file_set(d, "predict", ["a.png", "b.png"]) as stage:
+    ...     for n in ("a.png", "b.png"): _ = (stage / n).write_text(n)
+    >>> with file_set(d, "predict", ["c.png"], overwrite=True) as stage:
+    ...     _ = (stage / "c.png").write_text("c")
+    >>> sorted(p.name for p in d.iterdir())
+    ['blurlib-predict.json', 'c.png']
+    """
+    import datetime
+
+    from blurlib.io import write_json
+
+    folder, names = Path(folder), list(names)
+    earlier = read_manifest(folder, command)
+    if earlier is not None and not overwrite:
+        refuse_existing(folder, [folder / n for n in earlier["files"]] or [manifest_path(folder, command)],
+                        f"the result of an earlier `blurlib {command}`", flag=flag)
+    owner = _other_manifests(folder, command)
+    taken = [n for n in names if n in owner]
+    if taken:
+        raise BlurlibError(f"{folder / taken[0]}: belongs to the result of an earlier `blurlib {owner[taken[0]]}` "
+                           f"there; nothing was written. Choose another folder for the result of `blurlib {command}`.")
+    with locked(folder):
+        try:
+            stage = Path(tempfile.mkdtemp(dir=folder, prefix=f".blurlib-{command}.new-"))
+        except OSError as e:
+            raise BlurlibError(f"cannot write {folder}: {e.strerror}. Choose a writable output folder.") from e
+        try:
+            yield stage
+            old = {*(earlier or {"files": []})["files"], *names}
+            with set_aside(folder, [folder / n for n in sorted(old) if (folder / n).exists()]
+                           + [m for m in [manifest_path(folder, command)] if m.exists()]):
+                for n in names:
+                    if (stage / n).exists():
+                        os.replace(stage / n, folder / n)
+                written = [n for n in names if (folder / n).exists()]
+                write_json(manifest_path(folder, command),
+                           {"command": command, "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
+                               timespec="seconds"), **(record or {}), "files": written})
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+
+
 def lock_path(folder: Path) -> Path:
     """The lock file of ``folder`` (:data:`LOCK_SUFFIX`)."""
     folder = Path(os.path.abspath(folder))
@@ -205,9 +334,11 @@ def locked(folder: str | os.PathLike) -> Iterator[Path]:
 
     folder = Path(folder)
     check_name(folder)
+    check_not_dataset(folder)
     above = next((p for p in [folder, *folder.parents] if p.exists() and not p.is_dir()), None)
     if above is not None:
         raise BlurlibError(f"cannot write {folder}: {above} is a file, not a folder. Choose an output folder.")
+    made = [p for p in [folder, *folder.parents] if not p.exists()]  # the folders this command makes, deepest first
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -234,11 +365,18 @@ def locked(folder: str | os.PathLike) -> Iterator[Path]:
         if same:  # not a lock file its previous holder removed while we waited for it
             break
         os.close(fd)
+    failed = True
     try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         yield folder
+        failed = False
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
         os.close(fd)
+        for p in made if failed else ():  # a command that failed leaves no empty folder it made
+            try:
+                p.rmdir()
+            except OSError:
+                break

@@ -211,16 +211,18 @@ def predict_files(model: torch.nn.Module, paths: Iterable[Path], out_dir: Path, 
 
 
 def predict_folder(model: torch.nn.Module, inputs: Iterable[str | Path], out_dir: Path, *, progress: bool = True,
-                   overwrite: bool = False, **kw) -> dict:
+                   overwrite: bool = False, record: dict | None = None, **kw) -> dict:
     """:func:`predict_files` over files and folders with a progress bar.
 
     Returns ``images`` (maps written), ``failed`` (one message per skipped image, naming it), ``seconds``,
     ``images_per_s`` and ``notes``. Every map and overlay name is planned before any work
     (:func:`blurlib.outputs.plan`): refused are two outputs at one path (two inputs with the same stem, or ``x.jpg``'s
     overlay beside the map of ``x_overlay.jpg``), an output that is an input image (e.g. ``-o`` the folder of PNG
-    photos), and a map already there unless ``overwrite``. ``out_dir`` is locked while the maps are written
-    (:func:`blurlib.outputs.locked`). A map that cannot be written stops the run with an error saying how many maps
-    were written before.
+    photos), and a map already there unless ``overwrite``. The maps are one result (:func:`blurlib.outputs.file_set`):
+    written beside ``out_dir``'s files and moved in when all are done, with a manifest ``blurlib-predict.json``
+    (``record``: e.g. the checkpoint and settings); an earlier ``predict`` result there is refused, or with
+    ``overwrite`` replaced whole (none of its maps or overlays is left beside the new ones). A map that cannot be
+    written stops the run with an error, and ``out_dir`` is left as it was.
     """
     paths = image_files(inputs)
     if not paths:
@@ -232,8 +234,14 @@ def predict_folder(model: torch.nn.Module, inputs: Iterable[str | Path], out_dir
     if kw.get("with_overlay"):
         planned += [(out_dir / f"{p.stem}_overlay.png", f"the overlay of {p}") for p in paths]
     outputs.plan(planned, inputs=paths, overwrite=overwrite)
-    with outputs.locked(out_dir):
-        return _predict_all(model, paths, out_dir, progress, **kw)
+    with outputs.file_set(out_dir, "predict", [p.name for p, _ in planned], overwrite=overwrite,
+                          record=record) as stage:
+        try:
+            report = _predict_all(model, paths, stage, progress, **kw)
+        except BlurlibError as e:
+            raise BlurlibError(f"{str(e).replace(str(stage), str(out_dir))} Nothing in {out_dir} was changed.") from e
+    report["failed"] = [f.replace(str(stage), str(out_dir)) for f in report["failed"]]
+    return report
 
 
 def _predict_all(model, paths: list[Path], out_dir: Path, progress: bool, **kw) -> dict:
@@ -249,7 +257,7 @@ def _predict_all(model, paths: list[Path], out_dir: Path, progress: bool, **kw) 
                     written += 1
                 bar.update()
         except BlurlibError as e:
-            raise BlurlibError(f"{e} Stopped after {written} map(s) written to {out_dir}"
+            raise BlurlibError(f"{e} Stopped after {written} map(s)"
                                f"{f' and {len(failed)} image(s) skipped' if failed else ''}.") from e
     seconds = time.perf_counter() - t0
     return {"images": written, "failed": failed, "seconds": seconds, "images_per_s": written / seconds,

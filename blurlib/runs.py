@@ -17,11 +17,11 @@ from pathlib import Path
 
 from torch import nn
 
-from blurlib import checkpoint
+from blurlib import checkpoint, metrics
 from blurlib.baselines import METHODS
 from blurlib.data import Benchmark
 from blurlib.errors import BlurlibError
-from blurlib.evaluate import evaluate_run, official_hifst, score_baselines, tta_suffix
+from blurlib.evaluate import count, evaluate_run, official_hifst, official_hifst_maps, score_baselines, tta_suffix
 from blurlib.paths import REPO, project_root
 from blurlib.predict import TTA
 from blurlib.profiles import COMMITTED, Profile
@@ -265,6 +265,22 @@ def shipped_result(bench: Benchmark, test_split: str = "even", limit: int | None
                      f"the shipped model ({describe(DEFAULT_RUN, committed.run)}) scored now on {len(names)} "
                      f"{test_split} images of {bench.description} (results in {out})",
                      f"shipped model, scored now: {_data_word(bench.description)}")
+
+
+def official_hifst_scores(bench: Benchmark, test_split: str, scored: dict | None = None) -> dict | None:
+    """The official HiFST maps (:func:`blurlib.evaluate.official_hifst`) scored with the paper protocol on the
+    ``test_split`` images of ``bench`` (those a model is scored on: with their photographs), as
+    :func:`blurlib.metrics.summarize` gives them. Taken from ``scored`` (a run's metrics.json holding
+    ``hifst_official``) when it was scored on exactly those images, else scored now (the maps need no network:
+    seconds). None where ``bench`` has no official maps.
+    """
+    folder = official_hifst(bench.root)
+    if folder is None:
+        return None
+    pairs = bench.select(test_split)
+    if scored and scored.get("names") == [p.name for p in pairs] and "hifst_official" in scored:
+        return scored["hifst_official"]["paper"]
+    return metrics.summarize(count(pairs, official_hifst_maps(folder)), "paper")
 
 
 def baseline_result(bench: Benchmark, test_split: str = "even", limit: int | None = None,

@@ -24,6 +24,7 @@ import functools
 import json
 import math
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -100,11 +101,23 @@ def train(bench: Benchmark, run_dir: str | Path, *, model_name: str = "V", profi
     run is refused (nothing is overwritten). An unwritable ``run_dir`` is refused before the first iteration. The
     run folder is locked while training (:func:`blurlib.outputs.locked`): a second process training into it is refused.
     """
-    _check_run_dir(Path(run_dir), resume)  # its own one-line errors before the lock creates the folder
-    with outputs.locked(run_dir):
-        return _train(bench, run_dir, model_name=model_name, profile=profile, weights=weights, split=split,
-                      category=category, seed=seed, device=device, precision=precision, resume=resume,
-                      command=command, progress=progress)
+    made = [p for p in [Path(run_dir), *Path(run_dir).parents] if not p.exists()]  # deepest first
+    try:
+        _check_run_dir(Path(run_dir), resume)  # its own one-line errors before the lock
+        if resume and not (Path(run_dir) / "checkpoint.pt").exists():
+            print(f"note: {run_dir}: no checkpoint.pt to resume from; training starts at iteration 0.",
+                  file=sys.stderr)
+        with outputs.locked(run_dir):
+            return _train(bench, run_dir, model_name=model_name, profile=profile, weights=weights, split=split,
+                          category=category, seed=seed, device=device, precision=precision, resume=resume,
+                          command=command, progress=progress)
+    except BaseException:
+        for p in made:  # a run that failed before writing anything leaves no empty folder it made
+            try:
+                p.rmdir()
+            except OSError:
+                break
+        raise
 
 
 def _train(bench: Benchmark, run_dir: str | Path, *, model_name: str = "V", profile: Profile, weights: str = "hed",
@@ -222,11 +235,18 @@ RUN_FILES = ("checkpoint.pt", "model.pt", "run.json", "metrics.json", "log.jsonl
 """Files whose presence makes a folder a run folder (written by training and by ``evaluate --run``)."""
 
 
+def _ours(name: str) -> bool:
+    """A file a run folder may hold besides :data:`RUN_FILES`: a temporary file of an interrupted write, the diff of a
+    run started from a dirty tree, a later scoring's curves and maps."""
+    return name.startswith(".") or name.endswith((".diff", ".csv")) or name in ("maps",)
+
+
 def _check_run_dir(run_dir: Path, resume: bool) -> None:
     """Before any work: ``run_dir`` is (or can be made) a writable folder, and holds no run that would be lost.
 
     A folder holding a run is accepted only with ``resume`` and a checkpoint to resume from (or, with ``resume``,
-    only the log of iterations never checkpointed); anything else is refused, never overwritten.
+    only the log of iterations never checkpointed); a folder holding other files than a run's is refused too (a run
+    is never mixed into them); anything else is refused, never overwritten.
     """
     if run_dir.exists() and not run_dir.is_dir():
         raise BlurlibError(f"{run_dir}: --run-dir is a file, not a folder. Choose another --run-dir.")
@@ -239,6 +259,10 @@ def _check_run_dir(run_dir: Path, resume: bool) -> None:
         raise BlurlibError(f"{run_dir}: cannot write the run folder ({e.strerror}). Choose a writable --run-dir.") \
             from e
     present = [name for name in RUN_FILES if (run_dir / name).exists()]
+    others = sorted(p.name for p in run_dir.iterdir() if p.name not in RUN_FILES and not _ours(p.name))
+    if not present and others:
+        raise BlurlibError(f"{run_dir}: holds other files ({', '.join(others[:3])}{', …' if len(others) > 3 else ''}),"
+                           " not a run; nothing there is touched. Choose a new or empty --run-dir.")
     if not present or (resume and ("checkpoint.pt" in present or present == ["log.jsonl"])):
         return
     if resume:

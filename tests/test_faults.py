@@ -181,7 +181,7 @@ def test_one_unreadable_image_is_skipped_and_reported(model_file, photos, tmp_pa
     assert main(["predict", str(photos), "-o", str(tmp_path / "maps"), "--checkpoint", str(model_file),
                  "--size", "32"]) == 2
     out, err = capsys.readouterr()
-    assert sorted(p.name for p in (tmp_path / "maps").iterdir()) == ["p1.png", "p3.png"]
+    assert sorted(p.name for p in (tmp_path / "maps").iterdir()) == ["blurlib-predict.json", "p1.png", "p3.png"]
     assert "p2.png: truncated or corrupt image" in err and "p0.jpg: not a readable image" in err
     assert "2 maps in" in out and "2 image(s) skipped" in out
 
@@ -443,8 +443,9 @@ def test_a_write_error_stops_predict_on_a_line_of_its_own_with_the_count_written
     err = capsys.readouterr().err
     before, error = err.rsplit("blurlib: error: ", 1)
     assert before.endswith("\n") and "predict" in before  # the bar was closed, then the error
-    assert error.count("\n") == 1 and "p2.png: No space left on device. Stopped after 1 map(s) written to" in error
-    assert [p.name for p in (tmp_path / "maps").iterdir()] == ["p1.png"]
+    assert error.count("\n") == 1 and f"cannot write {tmp_path / 'maps' / 'p2.png'}: No space left on device. " \
+        f"Stopped after 1 map(s). Nothing in {tmp_path / 'maps'} was changed." in error
+    assert not (tmp_path / "maps").exists()  # all or nothing: the folder it made is gone with the failed result
 
 
 def test_evaluate_against_a_root_holding_only_gt(synthetic_root, tmp_path, capsys):

@@ -124,6 +124,106 @@ def test_predict_plans_every_output_and_replaces_only_when_asked(model_file, tmp
     assert usage.value.code == 2 and "-o/--out: an empty path" in capsys.readouterr().err
 
 
+def test_predict_replaces_an_earlier_result_whole_and_never_merges_two(model_file, tmp_path, capsys):
+    src, other, maps = tmp_path / "in", tmp_path / "other", tmp_path / "maps"
+    image = make_sample(1, 40, seed=0)[1]
+    for folder, names in ((src, ("x.png", "y.png")), (other, ("z.png",))):
+        folder.mkdir()
+        for name in names:
+            Image.fromarray(image).save(folder / name)
+    common = ["--checkpoint", str(model_file), "--size", "32", "--device", "cpu"]
+    assert main(["predict", str(src), "-o", str(maps), "--overlay", *common]) == 0
+    files = ["x.png", "y.png", "x_overlay.png", "y_overlay.png"]
+    assert sorted(p.name for p in maps.iterdir()) == sorted([*files, "blurlib-predict.json"])
+    manifest = json.loads((maps / "blurlib-predict.json").read_text())
+    assert manifest["files"] == files and manifest["size"] == 32 and manifest["checkpoint"].endswith("model.pt")
+    before = digest(maps)
+    capsys.readouterr()
+    # other images, no name in common: still refused, the two results would be merged
+    assert main(["predict", str(other), "-o", str(maps), *common]) == 2
+    assert "holds the result of an earlier `blurlib predict` already (x.png, y.png, x_overlay.png, …)" \
+        in capsys.readouterr().err
+    assert digest(maps) == before
+    # asked: the earlier result goes whole, none of its maps or overlays is left beside the new one
+    assert main(["predict", str(other), "-o", str(maps), "--overwrite", *common]) == 0
+    assert sorted(p.name for p in maps.iterdir()) == ["blurlib-predict.json", "z.png"]
+
+
+def test_a_predict_that_fails_leaves_its_folder_as_it_was(model_file, tmp_path, capsys, monkeypatch):
+    import blurlib.predict as predict
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("a.png", "b.png"):
+        Image.fromarray(make_sample(1, 40, seed=0)[1]).save(src / name)
+    common = ["--checkpoint", str(model_file), "--size", "32", "--device", "cpu"]
+    real, calls = predict.write_png, []
+
+    def disk_full_at_the_second(path, array):
+        calls.append(path)
+        if len(calls) == 2:
+            raise BlurlibError(f"cannot write {path}: No space left on device.")
+        real(path, array)
+    monkeypatch.setattr(predict, "write_png", disk_full_at_the_second)
+    new = tmp_path / "new" / "maps"
+    assert main(["predict", str(src), "-o", str(new), *common]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot write {new / 'b.png'}: No space left" in err and f"Nothing in {new} was changed" in err
+    assert not (tmp_path / "new").exists()  # no empty folder left behind
+    monkeypatch.setattr(predict, "write_png", real)
+    assert main(["predict", str(src), "-o", str(new), *common]) == 0
+    before, calls[:] = digest(new), []
+    monkeypatch.setattr(predict, "write_png", disk_full_at_the_second)
+    assert main(["predict", str(src), "-o", str(new), "--overwrite", *common]) == 2
+    assert digest(new) == before and sorted(p.name for p in new.iterdir()) == ["a.png", "b.png", "blurlib-predict.json"]
+
+
+def test_segment_and_magnify_write_their_set_whole_and_no_command_takes_anothers_file(model_file, photos, tmp_path,
+                                                                                     capsys):
+    out = tmp_path / "out"
+    args = [str(photos / "p1.png"), "--checkpoint", str(model_file), "--device", "cpu", "-o", str(out)]
+    assert main(["segment", *args]) == 0
+    assert main(["segment", str(photos / "p2.png"), *args[1:]]) == 2
+    assert "holds the result of an earlier `blurlib segment` already (p1_segment.png)" in capsys.readouterr().err
+    assert main(["segment", str(photos / "p2.png"), *args[1:], "--overwrite"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["blurlib-segment.json", "p2_segment.png"]
+    assert main(["magnify", *args]) == 0  # another command's result beside: its own manifest
+    assert {"blurlib-magnify.json", "p1_magnified.png"} <= {p.name for p in out.iterdir()}
+    taken = tmp_path / "p2_segment.png"  # its map would be named as segment's output is
+    Image.fromarray(make_sample(2, 40, seed=0)[1]).save(taken)
+    assert main(["predict", str(taken), "-o", str(out), "--overwrite", "--checkpoint", str(model_file),
+                 "--size", "32", "--device", "cpu"]) == 2
+    assert "p2_segment.png: belongs to the result of an earlier `blurlib segment`" in capsys.readouterr().err
+
+
+def test_no_command_writes_into_a_benchmark(model_file, synthetic_root, photos, tmp_path, capsys):
+    before = digest(synthetic_root)
+    for out in (synthetic_root / "gt", synthetic_root / "image" / "maps", synthetic_root):
+        assert main(["predict", str(photos), "-o", str(out), "--checkpoint", str(model_file), "--size", "32",
+                     "--device", "cpu", "--overwrite"]) == 2
+        assert f"lies inside the benchmark {synthetic_root} (it holds image/ and gt/)" in capsys.readouterr().err
+    assert digest(synthetic_root) == before
+
+
+def test_train_neither_mixes_a_run_into_other_files_nor_resumes_from_nothing_silently(synthetic, tmp_path, capsys):
+    from blurlib import profiles
+    from blurlib.train import train
+
+    tiny = profiles.get("smoke").replace(size=32, iterations=2)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("mine")
+    with pytest.raises(BlurlibError, match=r"mine: holds other files \(notes.txt\), not a run; nothing there is"):
+        train(synthetic, tmp_path / "mine", model_name="I", profile=tiny, progress=False)
+    assert [p.name for p in (tmp_path / "mine").iterdir()] == ["notes.txt"]
+    with pytest.raises(BlurlibError, match="unknown category"):
+        train(synthetic, tmp_path / "a" / "run", model_name="I", profile=tiny, split="all", category="nothing",
+              progress=False)
+    assert not (tmp_path / "a").exists()  # a run that failed before its first write leaves no folder
+    train(synthetic, tmp_path / "run", model_name="I", profile=tiny, progress=False, resume=True)
+    assert "no checkpoint.pt to resume from; training starts at iteration 0" in capsys.readouterr().err
+    assert (tmp_path / "run" / "model.pt").is_file()
+
+
 def test_baselines_never_turn_a_scored_folder_into_a_smaller_one(synthetic_root, tmp_path, capsys):
     out = tmp_path / "b"
     common = ["baselines", "--source", "synthetic", "--root", str(synthetic_root), "--size", "64", "--out", str(out),
