@@ -37,7 +37,8 @@ def _experiments() -> dict[str, dict]:
     its paper-recipe run V_odd_paper, and the refined model's, shipped from unet_odd: ``blurlib.beyond.SHIPPED_MODELS``;
     the repository ignores every other run's weights)."""
     ex = {f"{c}_odd": dict(train=["--model", c, "--split", "odd"], test="even") for c in ("I", "II", "III", "IV")}
-    ex["V_odd"] = dict(train=["--model", "V", "--split", "odd"], test="even", weights=True)  # Table II, default model
+    ex["V_odd"] = dict(train=["--model", "V", "--split", "odd"], test="even", weights=True,  # Table II
+                       moredata_reference=True)  # its scores on the more-data trials' test images, kept beside it
     ex["V_even"] = dict(train=["--model", "V", "--split", "even"], test="odd")  # Table V
     ex |= {  # Table IV
         "V_odd_scratch": dict(train=["--model", "V", "--split", "odd", "--weights", "scratch"], test="even"),
@@ -144,12 +145,29 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"experiment {name} failed at `blurlib {cmd[0]}`; fix the cause and start again (it resumes)",
                       file=sys.stderr)
                 return 1
+        if EXPERIMENTS[name].get("moredata_reference") and seed == 0 and args.profile == COMMITTED_PROFILE:
+            print(f"$ (in this process) blurlib.moredata.store_reference: {name}'s scores on the more-data trials' "
+                  "test images, beside it", flush=True)
+            if not args.dry_run:
+                store_moredata_reference(args.runs / published_name(name, args.profile, seed), data)
         if not args.dry_run:
             print(f"{name} (seed {seed}): published in {args.runs / published_name(name, args.profile, seed)} "
                   f"({(time.perf_counter() - t0) / 60:.0f} min)", flush=True)
     if not todo:
         print("every experiment asked for is already published with profile " + args.profile)
     return 0
+
+
+def store_moredata_reference(run: Path, data: list[str]) -> None:
+    """Score the published run's weights (``run/model_fp16.pt``) on each more-data trial's test images and keep the
+    scores beside it (:func:`blurlib.moredata.store_reference`): the committed more-data experiment renders from
+    them once the run's weights, which the repository does not keep, are gone."""
+    from blurlib.data import open_dataset
+    from blurlib.moredata import store_reference
+
+    root = data[data.index("--root") + 1] if "--root" in data else None
+    bench = open_dataset(data[data.index("--source") + 1], root, allow_partial="--allow-partial" in data)
+    store_reference(bench, run, run / "model_fp16.pt")
 
 
 def job_command(name: str, seed: int, args: argparse.Namespace) -> list[str]:

@@ -32,6 +32,18 @@ def test_dry_run_names_the_three_commands_and_keeps_other_profiles_apart(run_exp
     assert not (tmp_path / "w").exists()
 
 
+def test_config_v_keeps_its_more_data_reference_beside_it_when_rerun(run_experiments, tmp_path, capsys):
+    """The more-data experiment renders from V_odd's scores on each trial's test images (its weights are not kept):
+    a re-run of V_odd with the committed profile stores them again, from the code it was trained with."""
+    common = ["--work", str(tmp_path / "w"), "--runs", str(tmp_path / "runs"), "--dry-run"]
+    assert run_experiments.main(["--only", "V_odd", *common]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 4 and out[3].startswith("$ (in this process) blurlib.moredata.store_reference")
+    assert run_experiments.main(["--only", "V_odd", "--profile", "paper", *common]) == 0  # not the committed profile
+    assert run_experiments.main(["--only", "IV_odd", *common]) == 0
+    assert "store_reference" not in capsys.readouterr().out
+
+
 def test_smoke_experiment_is_published_then_skipped(run_experiments, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("BLURLIB_HOME", str(tmp_path / "home"))  # the synthetic set is made there
     ex = run_experiments
