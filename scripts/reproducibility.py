@@ -33,12 +33,33 @@ SETTING_DEFAULTS = {f.name: f.default for f in fields(Profile) if f.default is n
 """Profile settings with a default (added after the first runs; e.g. ``max_images = 0``: every image)."""
 
 
-def _at(rev: str, path: str) -> dict:
+def _show(rev: str, path: str) -> str:
     shown = subprocess.run(["git", "show", f"{rev}:{path}"], cwd=REPO, capture_output=True, text=True)
     if shown.returncode != 0:
         raise BlurlibError(f"{path} at {rev}: not in git ({shown.stderr.strip()}). Name the commit that held the "
                            "replaced run with --before.")
-    return json.loads(shown.stdout)
+    return shown.stdout
+
+
+def _at(rev: str, path: str) -> dict:
+    return json.loads(_show(rev, path))
+
+
+def losses(before_log: str, after_log: str) -> dict:
+    """How many logged training steps the two runs share and at how many of them the loss (as logged, 6 digits) and
+    learning rate are the same: equal everywhere means the same optimisation, step for step."""
+    def read(text: str) -> dict[int, tuple]:
+        out = {}
+        for line in text.splitlines():
+            try:
+                e = json.loads(line)
+                out[e["iteration"]] = (e["loss"], e["lr"])
+            except (ValueError, KeyError):
+                continue  # a torn last line
+        return out
+    a, b = read(before_log), read(after_log)
+    shared = sorted(set(a) & set(b))
+    return {"steps_compared": len(shared), "steps_identical": sum(a[i] == b[i] for i in shared)}
 
 
 def side(run: dict, metrics: dict) -> dict:
@@ -69,7 +90,9 @@ def compare(name: str, before_rev: str) -> dict:
                            f"(scripts/run_experiments.py --only {name} --rerun).")
     before, after = side(old_run, old_metrics), side(new_run, new_metrics)
     delta = {p: {k: round(after["scores"][p][k] - before["scores"][p][k], 4) for k in SCORES} for p in PROTOCOLS}
-    return {"before": before, "after": after, "delta": delta}
+    log = REPO / rel / "log.jsonl"
+    same = losses(_show(before_rev, f"{rel}/log.jsonl"), log.read_text()) if log.is_file() else None
+    return {"before": before, "after": after, "delta": delta, **({"training_losses": same} if same else {})}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,14 +110,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     deltas = [abs(v) for r in report["runs"].values() for p in r["delta"].values() for v in p.values()]
     report["max_abs_delta"] = max(deltas)
-    report["about"] = ("the same experiment (model, split, seed, profile, test images) trained and scored again on "
-                       "another machine; delta = after - before")
+    report["about"] = ("the same experiment (model, split, seed, profile, test images) trained and scored again "
+                       "(another machine, or later code); delta = after - before; training_losses: logged steps whose "
+                       "loss and learning rate are the same in both runs")
     report["provenance"] = provenance(result=args.out)
     write_json(args.out, report)
     for name, r in report["runs"].items():
         d = r["delta"]["paper"]
+        same = r.get("training_losses")
         print(f"{name}: paper protocol ODS {d['ods']:+.4f}, OIS {d['ois']:+.4f}, AP {d['ap']:+.4f} "
-              f"({r['before']['device']} -> {r['after']['device']})")
+              f"({r['before']['device']} -> {r['after']['device']})"
+              + (f"; losses identical at {same['steps_identical']} of {same['steps_compared']} steps" if same else ""))
     print(f"largest |difference| over every score: {report['max_abs_delta']:.4f}; wrote {args.out}")
     return 0
 

@@ -71,3 +71,10 @@ def test_a_setting_added_since_with_its_default_is_the_same_recipe(repo, reprodu
     _write(repo, "I_odd", run, metrics)
     assert reproducibility.main(["I_odd", "--before", "HEAD", "--out", str(repo / "r.json")]) == 2
     assert "differs from the run at HEAD in profile" in capsys.readouterr().err
+
+
+def test_losses_counts_the_steps_both_logs_share_and_those_that_match(reproducibility):
+    line = '{{"iteration": {}, "loss": {}, "lr": 0.001, "seconds": {}}}'
+    before = "\n".join(line.format(i, 0.5 / i, i * 0.9) for i in range(1, 5))
+    after = "\n".join(line.format(i, 0.5 / i if i != 3 else 0.2, i * 0.7) for i in range(1, 4)) + '\n{"iter'
+    assert reproducibility.losses(before, after) == {"steps_compared": 3, "steps_identical": 2}  # time aside
