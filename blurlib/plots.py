@@ -210,38 +210,44 @@ def patch_spectra(picked: list[dict], spectra: list[tuple]):
     return fig
 
 
-LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)))
+LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (10, 3)))
 MARKERS = ("o", "s", "^", "v", "D", "P", "X", "<", ">", "*", "h", "p")
 """One marker per dotted (published) curve, so that curves of one line style stay apart in print and in grey."""
 
 
-def ods_point(recall: np.ndarray, precision: np.ndarray) -> tuple[float, float, float]:
-    """(recall, precision, F1) where F1 = 2PR / (P + R) is highest on a curve: its ODS point.
+def ods_point(recall: np.ndarray, precision: np.ndarray, beta2: float = 1.0) -> tuple[float, float, float]:
+    """(recall, precision, F) where F = (1 + β²)PR / (β²P + R) is highest on a curve: with β² = 1 (F1) its ODS
+    point; with β² = :data:`blurlib.metrics.BETA2` its best-Fβ point.
 
     >>> ods_point(np.array([1.0, 0.6, 0.0]), np.array([0.5, 0.9, 1.0]))
     (0.6, 0.9, 0.72)
+    >>> ods_point(np.array([1.0, 0.6, 0.0]), np.array([0.5, 0.9, 1.0]), beta2=0.3)
+    (0.6, 0.9, 0.8069)
     """
     with np.errstate(invalid="ignore", divide="ignore"):
-        f = np.nan_to_num(2 * precision * recall / (precision + recall))
+        f = np.nan_to_num((1 + beta2) * precision * recall / (beta2 * precision + recall))
     k = int(np.argmax(f))
     return float(recall[k]), float(precision[k]), round(float(f[k]), 4)
 
 
 def pr_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str = "", bold: Sequence[str] = (),
-              dotted: Sequence[str] = (), ylim: tuple[float, float] = (0.5, 1.0), point: str = "ODS"):
+              dotted: Sequence[str] = (), ylim: tuple[float, float] = (0.5, 1.0), point: str = "ODS",
+              beta2: float = 1.0):
     """Precision-recall curves, ``{label: (recall, precision)}``, the paper's Figs. 4, 6 and 9.
 
-    Each curve gets its own colour and line style and a dot at its best F1 point; the legend, right of the axes (never
-    over the data), reads "label (ODS 0.xxx)" with ODS the best F1 on that curve (``point`` names it otherwise, e.g.
-    "best F" for per-image averaged curves). ``bold``: labels drawn thicker (the method of the figure), beneath the
+    Each curve gets its own colour and line style and a dot at its best F point (F1, or Fβ with ``beta2``:
+    :func:`ods_point`); the legend, right of the axes (never over the data), reads "label (ODS 0.xxx)" with ODS the
+    best F1 on that curve (``point`` names it otherwise, e.g. "best Fβ" for per-image averaged curves). ``bold``: labels drawn thicker (the method of the figure), beneath the
     others so that a curve lying on a bold one stays visible; ``dotted``: labels drawn thin and dotted, each with its own
-    marker (published curves, not computed here). More than ten curves take their colours from ``tab20``. The protocol and provenance belong in ``title`` / the notebook, once.
+    marker (published curves, not computed here). More than ten curves take their colours from ``tab20``, its ten dark
+    shades first, on a taller canvas. The protocol and provenance belong in ``title`` / the notebook, once.
     """
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(6.6, 3.8))
+        fig, ax = plt.subplots(figsize=(6.6, 3.8) if len(curves) <= 10 else (7.2, 4.6))
         for i, (label, (recall, precision)) in enumerate(curves.items()):
-            r, p, f = ods_point(np.asarray(recall), np.asarray(precision))
-            color = plt.get_cmap("tab20")(i % 20) if len(curves) > 10 else f"C{i % 10}"
+            r, p, f = ods_point(np.asarray(recall), np.asarray(precision), beta2)
+            # tab20 pairs a dark and a light shade of each hue: the ten dark ones first, so neighbours never look alike
+            color = plt.get_cmap("tab20")((2 * i) % 20 + (2 * i) // 20 % 2) if len(curves) > 10 else f"C{i % 10}"
             ls, lw = (":", 1.0) if label in dotted else (LINESTYLES[i % len(LINESTYLES)], 2.2 if label in bold else 1.3)
             mark = {"marker": MARKERS[i % len(MARKERS)], "markevery": 0.1, "ms": 3.5} \
                 if label in dotted else {}
@@ -278,11 +284,9 @@ def published_comparison(ours: dict[str, tuple[np.ndarray, np.ndarray]],
                                                           markevery=0.08))):
                 if recall is None:
                     continue
-                recall, precision = np.asarray(recall), np.asarray(precision)
-                f = (1 + BETA2) * precision * recall / np.maximum(BETA2 * precision + recall, 1e-12)
-                k = int(np.argmax(f))
-                ax.plot(recall, precision, label=f"{label} (best F {f[k]:.3f})", **style)
-                ax.plot([recall[k]], [precision[k]], "o", color=style["color"], ms=4, mec="black", mew=0.5)
+                r, p, f = ods_point(np.asarray(recall), np.asarray(precision), BETA2)
+                ax.plot(recall, precision, label=f"{label} (best Fβ {f:.3f})", **style)
+                ax.plot([r], [p], "o", color=style["color"], ms=4, mec="black", mew=0.5)
             ax.set_title(name, fontsize=9)
             ax.set_xlim(0, 1)
             ax.set_ylim(0.4, 1.0)

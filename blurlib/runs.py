@@ -68,10 +68,28 @@ def profile_name(run: dict) -> str:
     return run["profile"]["name"]
 
 
+def device_label(run: dict) -> str:
+    """Where a run trained, as its run.json records it (``device``), with a CPU that a run recorded by its
+    architecture alone (``cpu: x86_64, …``) named by the host the provenance records.
+
+    >>> device_label({"device": "cpu: x86_64, 2 threads, AVX512", "provenance": {"host": "Intel Xeon, 2 cores, AMX"}})
+    'cpu: Intel Xeon, 2 threads, AVX512, AMX'
+    >>> device_label({"device": "cuda: NVIDIA H100", "provenance": {"host": "AMD EPYC, 16 cores"}})
+    'cuda: NVIDIA H100'
+    """
+    device, host = run.get("device", ""), run.get("provenance", {}).get("host", "")
+    for arch in ("x86_64", "aarch64", "arm64"):
+        if device.startswith(f"cpu: {arch}") and host:
+            name, *flags = [part.strip() for part in host.split(",")]
+            extra = [f for f in flags if "core" not in f and f not in device]
+            return ", ".join([f"cpu: {name}{device[len(f'cpu: {arch}'):]}", *extra])
+    return device
+
+
 def describe(run_dir: Path, run: dict) -> str:
     prov = run["provenance"]
     return (f"committed run {run_dir.name} (model {run['model']}, profile {profile_name(run)}, trained on {run['split']} "
-            f"of {portable_text(run['data'])}; commit {commit_label(prov)}, {prov['date']}, {run['device']}, "
+            f"of {portable_text(run['data'])}; commit {commit_label(prov)}, {prov['date']}, {device_label(run)}, "
             f"{run['wall_seconds'] / 60:.0f} min)")
 
 

@@ -24,6 +24,7 @@ from blurlib.profiles import Profile
 from blurlib.io import write_json
 from blurlib.metrics import PROTOCOLS
 from blurlib.provenance import provenance
+from blurlib.runs import device_label
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "runs" / "reproducibility.json"
@@ -64,7 +65,7 @@ def losses(before_log: str, after_log: str) -> dict:
 
 def side(run: dict, metrics: dict) -> dict:
     """One side of the comparison: where and when the run trained, and its scores."""
-    return {"trained_at_commit": run["provenance"]["git_commit"], "device": run["device"],
+    return {"trained_at_commit": run["provenance"]["git_commit"], "device": device_label(run),
             "date": run["provenance"]["date"], "precision": run.get("precision"),
             "wall_minutes": round(run["wall_seconds"] / 60, 1),
             "scores": {p: {k: round(metrics["ours"][p][k], 4) for k in SCORES} for p in PROTOCOLS}}
