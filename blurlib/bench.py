@@ -21,7 +21,6 @@ import time
 
 import torch
 import torch.nn.functional as F
-from torch.utils import benchmark
 from torchvision.models import vgg16
 
 from blurlib import checkpoint, metrics, runtime
@@ -46,6 +45,10 @@ MIN_BENCH_SIZE = 32
 def _median_seconds(fn, repeats: int, warmup: int, device: torch.device) -> float:
     """Median seconds of one ``fn()``, by ``torch.utils.benchmark`` (it synchronises CUDA and keeps the thread count),
     after ``warmup`` calls, over at least ``repeats`` calls (blocks of calls for fast ones, about 0.1 s each)."""
+    # imported here: it loads torch's C++ extension tools (0.7 s), which warn where a CUDA toolkit folder exists
+    # without a CUDA runtime; the other commands start without them
+    from torch.utils import benchmark
+
     for _ in range(warmup):
         fn()
     if device.type == "cuda":

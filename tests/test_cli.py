@@ -357,3 +357,16 @@ def test_the_conventions_a_user_expects(capsys):
     cff = yaml.safe_load((REPO / "CITATION.cff").read_text())
     assert cff["version"] == __version__ and cff["license"] == "MIT"
     assert cff["preferred-citation"]["title"].startswith("Deep Blur Mapping")
+
+
+def test_a_command_starts_without_warnings_on_stderr():
+    """No library chatter before a command's own output (torch's benchmark tools, imported only by `bench`, warn where a
+    CUDA toolkit folder lies without a CUDA runtime)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "blurlib", "predict", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and "usage: blurlib predict" in done.stdout and done.stderr == ""
+    loaded = subprocess.run([sys.executable, "-c", "import sys, blurlib.cli; print('torch.utils.benchmark' in sys.modules)"],
+                            capture_output=True, text=True)
+    assert loaded.stdout.strip() == "False"
