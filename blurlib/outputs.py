@@ -113,7 +113,8 @@ def check_not_dataset(path: str | os.PathLike) -> None:
     blurlib.errors.BlurlibError: ...maps: lies inside the benchmark ...; nothing was written. Write results outside the data folder.
     """
     path = Path(os.path.abspath(path))
-    root = next((p for p in [path, *path.parents] if p.is_dir() and _is_dataset_root(p)), None)
+    real = path.resolve()  # a link into the benchmark is the benchmark
+    root = next((p for p in [path, *path.parents, real, *real.parents] if p.is_dir() and _is_dataset_root(p)), None)
     if root is not None:
         held = " and ".join(f"{n}/" for n in DATASET_FOLDERS)
         raise BlurlibError(f"{path}: lies inside the benchmark {root} (it holds {held}); "
@@ -260,10 +261,11 @@ def file_set(folder: str | os.PathLike, command: str, names: Iterable[str], *, o
              record: Mapping | None = None, flag: str = OVERWRITE) -> Iterator[Path]:
     """Write the result of ``command`` that is a set of files (``names``) in ``folder`` whole.
 
-    Yields a staging folder (hidden, inside ``folder``) the block writes each of ``names`` into. When the block
+    Yields a staging folder (hidden, inside ``folder``) the block writes each of ``names`` into (a staging folder
+    left by a killed run of ``command`` is removed first). When the block
     succeeds, the earlier result of ``command`` in ``folder`` (the files its manifest names) and any file of
     ``names`` already there are removed, the new files moved into place and the manifest (:data:`MANIFEST`: the
-    command, the date, ``files``, and ``record``) written. When it fails, the staging folder is removed and
+    command, the date, ``files``, and ``record``, as it is when the block ends: the block may add to it) written. When it fails, the staging folder is removed and
     ``folder`` is as it was. Refused before anything is written: ``folder`` holding an earlier result of ``command``
     without ``overwrite`` (two results are never merged); a name that belongs to another command's result there,
     even with ``overwrite``. ``folder`` is locked meanwhile (:func:`locked`); the caller plans ``names`` first
@@ -293,6 +295,8 @@ def file_set(folder: str | os.PathLike, command: str, names: Iterable[str], *, o
         raise BlurlibError(f"{folder / taken[0]}: belongs to the result of an earlier `blurlib {owner[taken[0]]}` "
                            f"there; nothing was written. Choose another folder for the result of `blurlib {command}`.")
     with locked(folder):
+        for left in folder.glob(f".blurlib-{command}.new-*"):  # a killed run's staging folder: nobody writes it now
+            shutil.rmtree(left, ignore_errors=True)
         try:
             stage = Path(tempfile.mkdtemp(dir=folder, prefix=f".blurlib-{command}.new-"))
         except OSError as e:
@@ -348,7 +352,8 @@ def locked(folder: str | os.PathLike) -> Iterator[Path]:
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
         except OSError as e:
-            raise BlurlibError(f"cannot write {folder}: {e.strerror}. Choose a writable output folder.") from e
+            raise BlurlibError(f"cannot write {folder}: its lock {path.name} goes beside it, in {path.parent}, which "
+                               f"refuses it ({e.strerror}). Choose an output folder inside a writable folder.") from e
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as e:

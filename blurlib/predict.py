@@ -220,9 +220,10 @@ def predict_folder(model: torch.nn.Module, inputs: Iterable[str | Path], out_dir
     overlay beside the map of ``x_overlay.jpg``), an output that is an input image (e.g. ``-o`` the folder of PNG
     photos), and a map already there unless ``overwrite``. The maps are one result (:func:`blurlib.outputs.file_set`):
     written beside ``out_dir``'s files and moved in when all are done, with a manifest ``blurlib-predict.json``
-    (``record``: e.g. the checkpoint and settings); an earlier ``predict`` result there is refused, or with
-    ``overwrite`` replaced whole (none of its maps or overlays is left beside the new ones). A map that cannot be
-    written stops the run with an error, and ``out_dir`` is left as it was.
+    (``record``: e.g. the checkpoint and settings; ``skipped``: the images without a map, and why); an earlier
+    ``predict`` result there is refused, or with ``overwrite`` replaced whole (none of its maps or overlays is left
+    beside the new ones). An image that cannot be read is skipped (``failed``), the others' maps are the result; a
+    map that cannot be written stops the run with an error, and ``out_dir`` is left as it was.
     """
     paths = image_files(inputs)
     if not paths:
@@ -234,13 +235,15 @@ def predict_folder(model: torch.nn.Module, inputs: Iterable[str | Path], out_dir
     if kw.get("with_overlay"):
         planned += [(out_dir / f"{p.stem}_overlay.png", f"the overlay of {p}") for p in paths]
     outputs.plan(planned, inputs=paths, overwrite=overwrite)
+    record = dict(record or {})
     with outputs.file_set(out_dir, "predict", [p.name for p, _ in planned], overwrite=overwrite,
                           record=record) as stage:
         try:
             report = _predict_all(model, paths, stage, progress, **kw)
         except BlurlibError as e:
             raise BlurlibError(f"{str(e).replace(str(stage), str(out_dir))} Nothing in {out_dir} was changed.") from e
-    report["failed"] = [f.replace(str(stage), str(out_dir)) for f in report["failed"]]
+        report["failed"] = [f.replace(str(stage), str(out_dir)) for f in report["failed"]]
+        record["skipped"] = report["failed"]  # the manifest names the images without a map, and why
     return report
 
 

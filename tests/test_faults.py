@@ -182,6 +182,8 @@ def test_one_unreadable_image_is_skipped_and_reported(model_file, photos, tmp_pa
                  "--size", "32"]) == 2
     out, err = capsys.readouterr()
     assert sorted(p.name for p in (tmp_path / "maps").iterdir()) == ["blurlib-predict.json", "p1.png", "p3.png"]
+    skipped = json.loads((tmp_path / "maps" / "blurlib-predict.json").read_text())["skipped"]
+    assert len(skipped) == 2 and any("p2.png: truncated or corrupt image" in m for m in skipped)
     assert "p2.png: truncated or corrupt image" in err and "p0.jpg: not a readable image" in err
     assert "2 maps in" in out and "2 image(s) skipped" in out
 

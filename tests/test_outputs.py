@@ -176,6 +176,12 @@ def test_a_predict_that_fails_leaves_its_folder_as_it_was(model_file, tmp_path, 
     monkeypatch.setattr(predict, "write_png", disk_full_at_the_second)
     assert main(["predict", str(src), "-o", str(new), "--overwrite", *common]) == 2
     assert digest(new) == before and sorted(p.name for p in new.iterdir()) == ["a.png", "b.png", "blurlib-predict.json"]
+    stale = new / ".blurlib-predict.new-killed"  # the staging folder of a run killed outright (SIGKILL, power cut)
+    stale.mkdir()
+    (stale / "a.png").write_bytes(b"half")
+    monkeypatch.setattr(predict, "write_png", real)
+    assert main(["predict", str(src), "-o", str(new), "--overwrite", *common]) == 0
+    assert sorted(p.name for p in new.iterdir()) == ["a.png", "b.png", "blurlib-predict.json"]  # gone with the next run
 
 
 def test_segment_and_magnify_write_their_set_whole_and_no_command_takes_anothers_file(model_file, photos, tmp_path,
@@ -198,7 +204,9 @@ def test_segment_and_magnify_write_their_set_whole_and_no_command_takes_anothers
 
 def test_no_command_writes_into_a_benchmark(model_file, synthetic_root, photos, tmp_path, capsys):
     before = digest(synthetic_root)
-    for out in (synthetic_root / "gt", synthetic_root / "image" / "maps", synthetic_root):
+    (tmp_path / "gtlink").symlink_to(synthetic_root / "gt", target_is_directory=True)
+    for out in (synthetic_root / "gt", synthetic_root / "image" / "maps", synthetic_root, tmp_path / "gtlink",
+                tmp_path / "gtlink" / "maps"):
         assert main(["predict", str(photos), "-o", str(out), "--checkpoint", str(model_file), "--size", "32",
                      "--device", "cpu", "--overwrite"]) == 2
         assert f"lies inside the benchmark {synthetic_root} (it holds image/ and gt/)" in capsys.readouterr().err
