@@ -75,12 +75,13 @@ def map_folder(folder: Path, invert: bool = False, suffix: str = "") -> Callable
 
 
 def check_map_scale(map_of: Callable[[Pair], np.ndarray], folder: Path) -> None:
-    """A :class:`BlurlibError` when every map a :func:`map_folder` reader read holds only the values 0 and 1.
+    """A :class:`BlurlibError` when every map a :func:`map_folder` reader read holds only the values 0 and 1 (1 in
+    some).
 
     That is the usual mistake of saving probabilities in [0, 1] (or a 0/1 mask) as 8-bit PNG: each map would be
     scored as an (almost) all-sharp map, with meaningless numbers. Maps are 0..255, 255 = blurred.
     """
-    if 0 <= getattr(map_of, "peak", -1) <= 1:
+    if getattr(map_of, "peak", -1) == 1:  # all zero is a map calling every pixel sharp: scored as it is
         raise BlurlibError(f"{folder}: every map holds only the values 0 and 1, i.e. probabilities or a 0/1 mask "
                            "saved as 8-bit PNG; nothing was scored. Save maps as 0..255 (255 = blurred), e.g. "
                            "np.rint(p * 255).astype(np.uint8), or with `blurlib predict`.")

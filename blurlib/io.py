@@ -145,7 +145,8 @@ _MODE_NAMES = {"L": "grey", "LA": "grey+alpha (alpha dropped)", "RGBA": "RGBA (a
 
 
 def read_grey(path: str | os.PathLike, single_channel: bool = False) -> np.ndarray:
-    """Read one channel of an image file as uint8 (H, W): the first channel of RGB/RGBA, the grey of L/LA.
+    """Read one channel of an image file as uint8 (H, W): the first channel of RGB/RGBA, the grey of L/LA, a 1-bit
+    image as 0 (black) and 255 (white).
 
     ``single_channel`` (blur maps): an RGB image whose channels differ — a colour-mapped picture of a map, not the
     map — is a :class:`BlurlibError` naming the file, not its red channel read silently.
@@ -153,6 +154,8 @@ def read_grey(path: str | os.PathLike, single_channel: bool = False) -> np.ndarr
     with _open_image(path) as im:
         if im.mode == "P":
             im = im.convert("RGB")
+        elif im.mode == "1":  # black and white: 0 and 255, as a 1-bit file means them
+            im = im.convert("L")
         a = np.asarray(im)
     if a.ndim == 3 and single_channel and a.shape[2] >= 3 and not (
             np.array_equal(a[..., 0], a[..., 1]) and np.array_equal(a[..., 0], a[..., 2])):

@@ -121,6 +121,17 @@ def test_evaluate_refuses_probabilities_saved_as_0_1_png(synthetic_root, tmp_pat
     assert "maps01: every map holds only the values 0 and 1" in err and "0..255 (255 = blurred)" in err
     assert json.loads(out)["ods"] == 1.0  # the same maps in 0..255 are perfect
     assert main(["evaluate", "--pred", str(maps), "--gt", str(synthetic_root), "--invert"]) == 2
+    bits, zeros = tmp_path / "maps1bit", tmp_path / "maps0"
+    bits.mkdir()
+    zeros.mkdir()
+    for mask in sorted((synthetic_root / "gt").glob("*.png")):
+        Image.open(mask).convert("1").save(bits / mask.name)  # a black-and-white file: white = blurred
+        Image.fromarray(np.zeros_like(np.asarray(Image.open(mask)), np.uint8)).save(zeros / mask.name)
+    capsys.readouterr()
+    assert main(["evaluate", "--pred", str(bits), "--gt", str(synthetic_root), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["ods"] == 1.0
+    assert main(["evaluate", "--pred", str(zeros), "--gt", str(synthetic_root), "--json"]) == 0  # "all sharp": scored
+    assert json.loads(capsys.readouterr().out)["ods"] < 1.0
 
 
 def test_apps_refuse_a_map_saved_as_0_1_png(tmp_path, capsys):
