@@ -144,12 +144,16 @@ _MODE_NAMES = {"L": "grey", "LA": "grey+alpha (alpha dropped)", "RGBA": "RGBA (a
                "PA": "palette+alpha (alpha dropped)", "1": "1-bit", "CMYK": "CMYK", "YCbCr": "YCbCr"}
 
 
+class ColourImage(BlurlibError):
+    """:func:`read_grey` with ``single_channel``: the file's red, green and blue differ (a picture, not one channel)."""
+
+
 def read_grey(path: str | os.PathLike, single_channel: bool = False) -> np.ndarray:
     """Read one channel of an image file as uint8 (H, W): the first channel of RGB/RGBA, the grey of L/LA, a 1-bit
     image as 0 (black) and 255 (white).
 
     ``single_channel`` (blur maps): an RGB image whose channels differ — a colour-mapped picture of a map, not the
-    map — is a :class:`BlurlibError` naming the file, not its red channel read silently.
+    map — is a :class:`ColourImage` error naming the file, not its red channel read silently.
     """
     with _open_image(path) as im:
         if im.mode == "P":
@@ -159,7 +163,7 @@ def read_grey(path: str | os.PathLike, single_channel: bool = False) -> np.ndarr
         a = np.asarray(im)
     if a.ndim == 3 and single_channel and a.shape[2] >= 3 and not (
             np.array_equal(a[..., 0], a[..., 1]) and np.array_equal(a[..., 0], a[..., 2])):
-        raise BlurlibError(f"{path}: a colour image (its red, green and blue differ), e.g. a colour-mapped picture of "
+        raise ColourImage(f"{path}: a colour image (its red, green and blue differ), e.g. a colour-mapped picture of "
                            "a map; nothing was scored. Save the map itself as one grey channel (255 = blurred).")
     if a.ndim == 3:
         a = a[..., 0]
@@ -182,7 +186,7 @@ _PILLOW_LIMIT_LOCK = threading.Lock()
 
 @contextlib.contextmanager
 def _open_image(path, load: bool = True, max_pixels: int = MAX_PIXELS):
-    path = Path(path)
+    path, im = Path(path), None
     try:
         with _PILLOW_LIMIT_LOCK:  # predict decodes in a thread: set and restore Pillow's global limit one at a time
             pillow_limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # our limit says what it would need
@@ -209,6 +213,8 @@ def _open_image(path, load: bool = True, max_pixels: int = MAX_PIXELS):
     except UnidentifiedImageError as e:
         raise BlurlibError(f"{path}: not a readable image ({e}). Replace it with a valid JPEG or PNG.") from e
     except (OSError, SyntaxError, ValueError) as e:
+        if im is not None:
+            im.close()  # a file that opened but would not decode
         raise BlurlibError(f"{path}: truncated or corrupt image ({e}). Re-download or replace the file.") from e
     try:
         yield im
@@ -244,7 +250,7 @@ def read_map(path: str | os.PathLike) -> np.ndarray:
         a = np.asarray(im.convert("RGB") if im.mode == "P" else im)
     if a.ndim == 3 and a.shape[2] >= 3 and not (np.array_equal(a[..., 0], a[..., 1])
                                                  and np.array_equal(a[..., 0], a[..., 2])):
-        raise BlurlibError(f"{path}: a colour image (its red, green and blue differ), e.g. a colour-mapped picture of "
+        raise ColourImage(f"{path}: a colour image (its red, green and blue differ), e.g. a colour-mapped picture of "
                            "a map. Pass the map itself: one grey channel, 255 = blurred (or .npy in [0, 1]).")
     if a.ndim == 3:
         a = a[..., 0]

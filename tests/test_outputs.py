@@ -508,3 +508,12 @@ def test_a_mask_whose_channels_differ_is_read_by_its_red_channel_and_said(tmp_pa
     Image.fromarray(np.stack([red, 255 - red, red], -1)).save(tmp_path / "m.png")
     with pytest.warns(UserWarning, match="m.png: mask's red, green and blue differ"):
         assert (read_mask(tmp_path / "m.png") == (red == 255)).all()
+
+
+def test_a_truncated_mask_is_said_to_be_truncated_and_nothing_else(tmp_path):
+    Image.fromarray(np.full((64, 64), 255, np.uint8)).save(tmp_path / "m.png")
+    (tmp_path / "m.png").write_bytes((tmp_path / "m.png").read_bytes()[:60])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning about colours on the way
+        with pytest.raises(BlurlibError, match="m.png: truncated or corrupt image"):
+            read_mask(tmp_path / "m.png")

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from blurlib.errors import BlurlibError
-from blurlib.io import IMAGE_SUFFIXES, file_sha256, image_size, read_grey, read_rgb
+from blurlib.io import IMAGE_SUFFIXES, ColourImage, file_sha256, image_size, read_grey, read_rgb
 from blurlib.paths import portable
 
 CATEGORIES = {"motion": "motion", "defocus": "out_of_focus"}
@@ -83,7 +83,7 @@ def read_mask(path: Path) -> np.ndarray:
     """
     try:
         a = read_grey(path, single_channel=True)
-    except BlurlibError:
+    except ColourImage:
         warnings.warn(f"{path}: mask's red, green and blue differ; its red channel is used (255 = blurred).",
                       stacklevel=2)
         a = read_grey(path)
