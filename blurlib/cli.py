@@ -175,6 +175,9 @@ def shipped_checkpoint(name: str = BASE_MODEL) -> Path:
 
 
 def cmd_evaluate(args) -> int:
+    if args.run and (args.pred or args.gt):
+        raise BlurlibError("--run scores a run's model on --source/--root; --pred/--gt score a folder of maps: pass "
+                           "one or the other.")
     if args.run:
         return _evaluate_run(args)
     if args.pred is None or args.gt is None:

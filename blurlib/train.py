@@ -102,6 +102,8 @@ def train(bench: Benchmark, run_dir: str | Path, *, model_name: str = "V", profi
     run folder is locked while training (:func:`blurlib.outputs.locked`): a second process training into it is refused.
     """
     made = [p for p in [Path(run_dir), *Path(run_dir).parents] if not p.exists()]  # deepest first
+    diff = Path(run_dir) / "run.diff"
+    had_diff = diff.exists()
     try:
         _check_run_dir(Path(run_dir), resume)  # its own one-line errors before the lock
         if resume and not (Path(run_dir) / "checkpoint.pt").exists():
@@ -112,6 +114,8 @@ def train(bench: Benchmark, run_dir: str | Path, *, model_name: str = "V", profi
                           category=category, seed=seed, device=device, precision=precision, resume=resume,
                           command=command, progress=progress)
     except BaseException:
+        if not had_diff and not (Path(run_dir) / "checkpoint.pt").exists():
+            diff.unlink(missing_ok=True)  # the diff of a run that never started (a dirty tree's provenance)
         for p in made:  # a run that failed before writing anything leaves no empty folder it made
             try:
                 p.rmdir()

@@ -125,6 +125,9 @@ def source_state(source: str | Path) -> dict[str, torch.Tensor]:
     if source == "imagenet":
         return imagenet_state()
     path = Path(source)
+    if path.is_dir():
+        raise BlurlibError(f"{path}: is a folder, not a weight file. Use one of {', '.join(SOURCES)} or a path to a "
+                           ".h5 (Keras VGG16 layout) or .pth (convX_Y.weight keys) file.")
     if not path.is_file():
         raise BlurlibError(f"{path}: backbone weight file not found. Use one of {', '.join(SOURCES)} or a path "
                            "to a .h5 (Keras VGG16 layout) or .pth (convX_Y.weight keys) file.")

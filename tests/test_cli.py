@@ -18,7 +18,8 @@ from blurlib.train import train
 def test_data_info_json(synthetic_root, capsys):
     assert main(["data", "info", "--root", str(synthetic_root), "--json"]) == 2  # not a CUHK root: no manifest
     err = capsys.readouterr().err
-    assert "motion0001.png: mask missing (1000 expected)" in err and "Traceback" not in err
+    assert "masks are missing (e.g. motion0001.png)" in err and "Traceback" not in err
+    assert "--allow-partial accepts missing images, not masks" in err
 
 
 def test_data_info_synthetic(tmp_path, capsys, monkeypatch):
@@ -370,3 +371,16 @@ def test_a_command_starts_without_warnings_on_stderr():
     loaded = subprocess.run([sys.executable, "-c", "import sys, blurlib.cli; print('torch.utils.benchmark' in sys.modules)"],
                             capture_output=True, text=True)
     assert loaded.stdout.strip() == "False"
+
+
+def test_evaluate_takes_a_run_or_a_folder_of_maps_not_both(tmp_path, capsys):
+    assert main(["evaluate", "--run", str(tmp_path / "r"), "--pred", str(tmp_path / "p")]) == 2
+    assert "pass one or the other" in capsys.readouterr().err and not (tmp_path / "r").exists()
+
+
+def test_a_folder_as_backbone_weights_is_said_to_be_a_folder(tmp_path):
+    from blurlib.errors import BlurlibError
+    from blurlib.weights import source_state
+
+    with pytest.raises(BlurlibError, match="is a folder, not a weight file"):
+        source_state(str(tmp_path))

@@ -213,7 +213,9 @@ def test_no_command_writes_into_a_benchmark(model_file, synthetic_root, photos, 
     assert digest(synthetic_root) == before
 
 
-def test_train_neither_mixes_a_run_into_other_files_nor_resumes_from_nothing_silently(synthetic, tmp_path, capsys):
+def test_train_neither_mixes_a_run_into_other_files_nor_resumes_from_nothing_silently(synthetic, tmp_path, capsys,
+                                                                                      monkeypatch):
+    import blurlib.train as training
     from blurlib import profiles
     from blurlib.train import train
 
@@ -227,6 +229,16 @@ def test_train_neither_mixes_a_run_into_other_files_nor_resumes_from_nothing_sil
         train(synthetic, tmp_path / "a" / "run", model_name="I", profile=tiny, split="all", category="nothing",
               progress=False)
     assert not (tmp_path / "a").exists()  # a run that failed before its first write leaves no folder
+    real = training.provenance
+
+    def from_a_dirty_tree(command=None, *, result=None):  # as from uncommitted code: the diff is written beside
+        result.with_suffix(".diff").write_text("diff")
+        return real(command) | {"git_diff": "run.diff"}
+    monkeypatch.setattr(training, "provenance", from_a_dirty_tree)
+    with pytest.raises(BlurlibError, match="nofile.pth: backbone weight file not found"):
+        train(synthetic, tmp_path / "b" / "run", model_name="I", profile=tiny, weights="nofile.pth", progress=False)
+    assert not (tmp_path / "b").exists()  # nor its diff: nothing of a run that never started
+    monkeypatch.setattr(training, "provenance", real)
     train(synthetic, tmp_path / "run", model_name="I", profile=tiny, progress=False, resume=True)
     assert "no checkpoint.pt to resume from; training starts at iteration 0" in capsys.readouterr().err
     assert (tmp_path / "run" / "model.pt").is_file()

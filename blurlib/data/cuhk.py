@@ -273,9 +273,12 @@ def _by_stem(folder: Path, exts: tuple[str, ...]) -> dict[str, Path]:
 
 def _verify(bench: Benchmark) -> None:
     known = manifest()
-    for stem in sorted(set(known["masks"]) - {p.name for p in bench.pairs + bench.missing}):
-        raise BlurlibError(f"{bench.root / 'gt' / (stem + '.png')}: mask missing ({len(known['masks'])} expected). "
-                           "Unpack the complete BlurDatasetGT.zip there.")
+    lacking = sorted(set(known["masks"]) - {p.name for p in bench.pairs + bench.missing})
+    if lacking:
+        raise BlurlibError(f"{bench.root / 'gt'}: {len(lacking)} of the benchmark's {len(known['masks'])} masks are "
+                           f"missing (e.g. {lacking[0]}.png); every copy holds all masks (--allow-partial accepts "
+                           "missing images, not masks). Unpack the complete BlurDatasetGT.zip there, or use "
+                           "--source synthetic.")
     for p in bench.pairs + bench.missing:
         want = known["masks"].get(p.name)
         if want is None or file_sha256(p.mask) != want:
