@@ -560,7 +560,10 @@ def main(argv: list[str] | None = None) -> int:
               "again.", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        checkpointed = args.command == "train" and (Path(args.run_dir) / "checkpoint.pt").is_file()
         resume = (" A training run resumes from its last checkpoint: run the same command with --resume."
+                  if checkpointed else
+                  " No checkpoint was written yet, so there is nothing to resume; run the command again."
                   if args.command == "train" else
                   " Nothing was changed (no result is left half-written); run the command again.")
         print(f"blurlib: interrupted.{resume}", file=sys.stderr)

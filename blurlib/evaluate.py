@@ -244,13 +244,29 @@ def evaluate_run(run_dir: Path, pairs: Sequence[Pair], *, size: int | None = Non
     ``weights``: the checkpoint to score (default :func:`run_weights`); metrics.json names it.
 
     A scoring already in the run (:func:`scoring_files` of the same ``tta``) is refused unless ``overwrite``; then it
-    is replaced whole (:func:`blurlib.outputs.set_aside`), none of its files left beside the new ones. The run folder
+    is replaced whole (:func:`blurlib.outputs.set_aside`), none of its files left beside the new ones. The scorings
+    of a run (plain and each ``tta``) share their test images: one made on other images is refused, or with
+    ``overwrite`` removed with the one replaced. The run folder
     is locked while it is scored.
     """
     run_dir = Path(run_dir)
     found = outputs.existing_result(run_dir, scoring_files(tta_suffix(tta)))
     if not overwrite:
         outputs.refuse_existing(run_dir, found, "a scoring" + (f" with --tta {tta}" if tta != "none" else ""))
+    names = [p.name for p in pairs]
+    for other in (t for t in TTA if t != tta):  # a run's scorings share their test images
+        held = run_dir / f"metrics{tta_suffix(other)}.json"
+        try:
+            scored = json.loads(held.read_text()).get("names") if held.is_file() else names
+        except (OSError, ValueError):
+            scored = None
+        if scored != names:
+            if not overwrite:
+                raise BlurlibError(
+                    f"{run_dir}: its scoring {held.name} was made on other test images ({len(scored or [])} images, "
+                    f"these are {len(names)}); a run's scorings share their test images, nothing was written. Pass "
+                    "--overwrite to replace them all, or score the same split.")
+            found += outputs.existing_result(run_dir, scoring_files(tta_suffix(other)))  # replaced with it
     with outputs.locked(run_dir), outputs.set_aside(run_dir, found):
         return _evaluate_run(run_dir, pairs, size=size, n_maps=n_maps, hifst=hifst, progress=progress, device=device,
                              precision=precision, weights=weights, full_range=full_range, tta=tta)

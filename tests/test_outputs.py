@@ -308,6 +308,23 @@ def test_rescoring_a_run_replaces_its_previous_scoring_whole(tiny_run, synthetic
     assert (run / "model.pt").is_file() and not list(run.glob(".replaced-*"))
 
 
+def test_a_runs_scorings_share_their_test_images(tiny_run, synthetic, tmp_path):
+    import shutil
+
+    from blurlib.evaluate import evaluate_run
+
+    run = Path(shutil.copytree(tiny_run, tmp_path / "run"))
+    three, two = synthetic.select("test")[:3], synthetic.select("test")[:2]
+    evaluate_run(run, three, progress=False, full_range=False, n_maps=1)
+    before = digest(run)
+    with pytest.raises(BlurlibError, match="its scoring metrics.json was made on other test images"):
+        evaluate_run(run, two, progress=False, tta="flip")
+    assert digest(run) == before
+    evaluate_run(run, three, progress=False, tta="flip")  # the same images: beside the run's own
+    evaluate_run(run, two, progress=False, full_range=False, n_maps=1, overwrite=True)  # other images, asked:
+    assert not (run / "metrics_tta-flip.json").exists() and not (run / "pr_tta-flip.csv").exists()  # all replaced
+
+
 def test_quantize_keeps_an_existing_calibration_unless_asked(model_file, synthetic_root, tmp_path, capsys):
     import shutil
 
@@ -463,6 +480,11 @@ def test_terminate_ends_a_command_as_ctrl_c_with_how_to_go_on(monkeypatch, capsy
         return 0
     monkeypatch.setattr(cli, "cmd_train", killed)
     before = signal.getsignal(signal.SIGTERM)
+    assert main(["train", "--run-dir", str(tmp_path / "r")]) == 130
+    assert "interrupted. No checkpoint was written yet, so there is nothing to resume; run the command again" \
+        in capsys.readouterr().err  # stopped before its first checkpoint
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "checkpoint.pt").write_bytes(b"")
     assert main(["train", "--run-dir", str(tmp_path / "r")]) == 130
     assert "interrupted. A training run resumes from its last checkpoint: run the same command with --resume" \
         in capsys.readouterr().err
