@@ -231,7 +231,8 @@ def _too_large(path: Path, w: int, h: int, max_pixels: int) -> BlurlibError:
 
 
 def read_map(path: str | os.PathLike) -> np.ndarray:
-    """A blur map file as float32 (H, W) in [0, 1]: 8-bit PNG (/255), 16-bit PNG (/65535) or ``.npy`` floats.
+    """A blur map file as float32 (H, W) in [0, 1]: 8-bit PNG (/255), 16-bit PNG (/65535), 1-bit (white = 1) or
+    ``.npy`` floats.
 
     The range of ``.npy`` maps is checked by the caller (:func:`blurlib.apps.check_pair`).
     """
@@ -247,7 +248,7 @@ def read_map(path: str | os.PathLike) -> np.ndarray:
                                f"{a.shape}; save the map alone (a grey map, 1 = blurred).")
         return a.astype(np.float32)
     with _open_image(path) as im:
-        a = np.asarray(im.convert("RGB") if im.mode == "P" else im)
+        a = np.asarray(im.convert("RGB") if im.mode == "P" else im.convert("L") if im.mode == "1" else im)
     if a.ndim == 3 and a.shape[2] >= 3 and not (np.array_equal(a[..., 0], a[..., 1])
                                                  and np.array_equal(a[..., 0], a[..., 2])):
         raise ColourImage(f"{path}: a colour image (its red, green and blue differ), e.g. a colour-mapped picture of "

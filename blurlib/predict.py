@@ -222,8 +222,9 @@ def predict_folder(model: torch.nn.Module, inputs: Iterable[str | Path], out_dir
     written beside ``out_dir``'s files and moved in when all are done, with a manifest ``blurlib-predict.json``
     (``record``: e.g. the checkpoint and settings; ``skipped``: the images without a map, and why); an earlier
     ``predict`` result there is refused, or with ``overwrite`` replaced whole (none of its maps or overlays is left
-    beside the new ones). An image that cannot be read is skipped (``failed``), the others' maps are the result; a
-    map that cannot be written stops the run with an error, and ``out_dir`` is left as it was.
+    beside the new ones). An image that cannot be read is skipped (``failed``), the others' maps are the result;
+    when every image is skipped, or a map cannot be written, the run stops with an error and ``out_dir`` is left as
+    it was.
     """
     paths = image_files(inputs)
     if not paths:
@@ -243,6 +244,9 @@ def predict_folder(model: torch.nn.Module, inputs: Iterable[str | Path], out_dir
         except BlurlibError as e:
             raise BlurlibError(f"{str(e).replace(str(stage), str(out_dir))} Nothing in {out_dir} was changed.") from e
         report["failed"] = [f.replace(str(stage), str(out_dir)) for f in report["failed"]]
+        if not report["images"]:  # no map: no result to keep (and nothing that would block the retry)
+            raise BlurlibError(f"no map written: every image was skipped ({len(paths)}; e.g. {report['failed'][0]}). "
+                               f"Nothing in {out_dir} was changed.")
         record["skipped"] = report["failed"]  # the manifest names the images without a map, and why
     return report
 

@@ -574,3 +574,21 @@ def test_damaged_files_and_random_numbers_end_in_exit_0_or_2_and_leave_inputs_al
         shutil.rmtree(work)
 
     run()
+
+
+def test_a_predict_that_skips_every_image_writes_no_result_and_the_retry_goes_through(model_file, tmp_path, capsys):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a png")
+    out = tmp_path / "maps"
+    common = ["--checkpoint", str(model_file), "--size", "32", "--device", "cpu"]
+    assert main(["predict", str(bad), "-o", str(out), *common]) == 2
+    assert "no map written: every image was skipped (1; e.g." in capsys.readouterr().err and not out.exists()
+    Image.fromarray(make_sample(1, 40, seed=0)[1]).save(bad)  # fixed as the message says: no --overwrite needed
+    assert main(["predict", str(bad), "-o", str(out), *common]) == 0
+
+
+def test_a_1_bit_map_reads_white_as_blurred(tmp_path):
+    from blurlib.io import read_map
+
+    Image.fromarray(np.array([[0, 255]], np.uint8)).convert("1").save(tmp_path / "m.png")
+    assert read_map(tmp_path / "m.png").tolist() == [[0.0, 1.0]]
