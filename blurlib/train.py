@@ -20,6 +20,7 @@ on another GPU model or another driver/CUDA/torch version the results agree to r
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
@@ -115,7 +116,8 @@ def train(bench: Benchmark, run_dir: str | Path, *, model_name: str = "V", profi
                           command=command, progress=progress)
     except BaseException:
         if not had_diff and not (Path(run_dir) / "checkpoint.pt").exists():
-            diff.unlink(missing_ok=True)  # the diff of a run that never started (a dirty tree's provenance)
+            with contextlib.suppress(OSError):  # (a run folder that is a file holds no diff)
+                diff.unlink(missing_ok=True)  # the diff of a run that never started (a dirty tree's provenance)
         for p in made:  # a run that failed before writing anything leaves no empty folder it made
             try:
                 p.rmdir()
