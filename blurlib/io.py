@@ -224,9 +224,10 @@ def _open_image(path, load: bool = True, max_pixels: int = MAX_PIXELS):
 
 def _too_large(path: Path, w: int, h: int, max_pixels: int) -> BlurlibError:
     need = w * h * BYTES_PER_PIXEL / 2**30
+    gib = f"{need:.1f}" if need >= 0.1 else f"{need:.2g}"
     return BlurlibError(
-        f"{path}: {w}x{h} image ({w * h / 1e6:.0f} Mpx) would need about {need:.1f} GiB of memory; blurlib refuses "
-        f"images over {max_pixels / 1e6:.0f} Mpx. Downscale it (the network sees 384x384 anyway) or raise the limit "
+        f"{path}: {w}x{h} image ({w * h / 1e6:.3g} Mpx) would need about {gib} GiB of memory; blurlib refuses "
+        f"images over {max_pixels / 1e6:.3g} Mpx. Downscale it (the network sees 384x384 anyway) or raise the limit "
         f"with --max-pixels {w * h}.")
 
 

@@ -55,11 +55,13 @@ def publish(run_dir: Path, dest: Path, with_weights: bool = False, *, allow_dirt
             overwrite: bool = False) -> list[Path]:
     """Copy the result files of ``run_dir`` into ``dest``; ``with_weights`` adds ``model_fp16.pt``.
 
-    ``allow_dirty``: publish a run made from a dirty tree, with its diffs. ``overwrite``: replace what ``dest``
-    holds (whole). Both folders are locked while the run is copied (:func:`blurlib.outputs.locked`): a run still
+    ``allow_dirty``: publish a run made from a dirty tree, with its diffs. ``overwrite``: replace the run published at
+    ``dest`` (whole); a ``dest`` holding other files than a published run is refused even then. Both folders are locked while the run is copied (:func:`blurlib.outputs.locked`): a run still
     training is not published half way. Returns the paths written.
     """
     run_dir, dest = Path(run_dir), Path(dest)
+    if not run_dir.is_dir():
+        raise BlurlibError(f"{run_dir}: no such run folder. Name the --run-dir a run was trained into.")
     for required in PROVENANCE_FILES:
         if not (run_dir / required).is_file():
             raise BlurlibError(f"{run_dir / required}: missing; finish the run (blurlib train) and score it "
@@ -81,8 +83,12 @@ def publish(run_dir: Path, dest: Path, with_weights: bool = False, *, allow_dirt
         raise BlurlibError(f"{run_dir}: made from a tree with uncommitted changes but {', '.join(missing)} is "
                            "missing, so no commit rebuilds it; commit the code and run it again.")
     held = sorted(p for p in dest.iterdir() if not p.name.startswith(".")) if dest.is_dir() else []
+    if held and not (dest / "run.json").is_file() and not (dest / "metrics.json").is_file():
+        names = ", ".join(p.name for p in held[:3]) + (", …" if len(held) > 3 else "")
+        raise BlurlibError(f"{dest}: holds other files ({names}), not a published run; nothing there is touched, "
+                           "not even with --overwrite. Choose a new or empty destination folder.")
     if not overwrite:
-        outputs.refuse_existing(dest, held, "a published run or other results")
+        outputs.refuse_existing(dest, held, "a published run")
     names = [*RESULT_FILES, *diffs] + [p.name for pattern in RESULT_PATTERNS for p in sorted(run_dir.glob(pattern))]
     with outputs.locked(dest), outputs.locked(run_dir):  # no second writer of either meanwhile
         try:

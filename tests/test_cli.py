@@ -288,7 +288,7 @@ def test_publish_replaces_a_published_run_only_when_asked_and_then_whole(tmp_pat
     new = _fake_run(tmp_path / "new", "b" * 40, pr="new")
     (new / "metrics_tta-flip.json").write_text(json.dumps({"provenance": {"git_commit": "b" * 40}}))
     assert main(["publish", str(new), str(pub)]) == 2
-    assert "holds a published run or other results already (int8_calibration.json, log.jsonl, maps, …); nothing was written. Pass --overwrite" in capsys.readouterr().err
+    assert "holds a published run already (int8_calibration.json, log.jsonl, maps, …); nothing was written. Pass --overwrite" in capsys.readouterr().err
     scores_only = tmp_path / "runs" / "baselines"  # a folder holding results but no run.json is protected alike
     scores_only.mkdir()
     (scores_only / "metrics.json").write_text("{}")
@@ -384,3 +384,16 @@ def test_a_folder_as_backbone_weights_is_said_to_be_a_folder(tmp_path):
 
     with pytest.raises(BlurlibError, match="is a folder, not a weight file"):
         source_state(str(tmp_path))
+
+
+def test_publish_never_replaces_a_folder_that_holds_no_published_run(tmp_path, capsys):
+    mine = tmp_path / "thesis"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("mine")
+    run = _fake_run(tmp_path / "run", "a" * 40)
+    for extra in ([], ["--overwrite"]):
+        assert main(["publish", str(run), str(mine), *extra]) == 2
+        assert "holds other files (thesis.tex), not a published run" in capsys.readouterr().err
+    assert [p.name for p in mine.iterdir()] == ["thesis.tex"]
+    assert main(["publish", str(tmp_path / "nowhere"), str(tmp_path / "p")]) == 2
+    assert "nowhere: no such run folder" in capsys.readouterr().err
