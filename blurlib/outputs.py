@@ -44,8 +44,9 @@ def plan(outputs: Mapping[str | os.PathLike, str] | Iterable[str | os.PathLike |
     """Check the files a command is about to write, before it writes any; return them as paths.
 
     ``outputs``: the paths, or ``(path, what it is)`` pairs or a ``{path: what}`` mapping (e.g. ``"the map of
-    photos/x.jpg"``) so that a collision names both sources. ``inputs``: the files the command reads. Refused: an output that is an input; two outputs at one
-    path; an output that exists, unless ``overwrite`` (the user passed ``flag``); an output whose name is too long
+    photos/x.jpg"``) so that a collision names both sources. ``inputs``: the files the command reads. Refused: an
+    output in a folder another command is writing (:func:`check_unlocked`); an output that is an input; two outputs
+    at one path; an output that exists, unless ``overwrite`` (the user passed ``flag``); an output whose name is too long
     for the file system.
 
     >>> import tempfile, pathlib
@@ -58,6 +59,8 @@ def plan(outputs: Mapping[str | os.PathLike, str] | Iterable[str | os.PathLike |
     """
     named = list(outputs.items()) if isinstance(outputs, Mapping) else [
         o if isinstance(o, tuple) else (o, str(o)) for o in outputs]
+    for parent in dict.fromkeys(Path(os.path.abspath(p)).parent for p, _ in named):
+        check_unlocked(parent)
     ins = {_key(Path(p)): Path(p) for p in inputs}
     seen: dict[Path, str] = {}
     for path, what in named:
@@ -315,6 +318,26 @@ def file_set(folder: str | os.PathLike, command: str, names: Iterable[str], *, o
                                timespec="seconds"), **(record or {}), "files": written})
         finally:
             shutil.rmtree(stage, ignore_errors=True)
+
+
+def check_unlocked(folder: Path) -> None:
+    """A :class:`BlurlibError` when another command holds ``folder``'s lock (:func:`locked`): a file is not written
+    into a folder another command is writing (a run still training, a result being replaced)."""
+    import fcntl
+
+    path = lock_path(folder)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return  # no lock file: nobody writes the folder
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+        raise BlurlibError(f"{folder}: another blurlib command (process {holder}) is writing it; nothing was written. "
+                           "Wait until it ends, or choose another folder.") from None
+    finally:
+        os.close(fd)
 
 
 def lock_path(folder: Path) -> Path:

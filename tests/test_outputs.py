@@ -89,6 +89,15 @@ def test_a_second_writer_of_a_locked_folder_is_refused_and_the_lock_goes_with_th
         pass
 
 
+def test_no_file_is_written_into_a_folder_another_command_is_writing(tmp_path):
+    run = tmp_path / "run"
+    with outputs.locked(run):  # as a run still training holds it
+        for name in ("pr.csv", "int8_calibration.json", "bench.json"):
+            with pytest.raises(BlurlibError, match="another blurlib command .* is writing it; nothing was written"):
+                outputs.plan([run / name])
+    assert outputs.plan([run / "pr.csv"]) == [run / "pr.csv"]  # once it has ended
+
+
 def test_train_into_a_folder_another_process_trains_into_is_refused(synthetic, tmp_path):
     from blurlib import profiles
     from blurlib.train import train
