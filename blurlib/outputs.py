@@ -340,6 +340,21 @@ def check_unlocked(folder: Path) -> None:
         os.close(fd)
 
 
+def missing_folders(folder: str | os.PathLike) -> list[Path]:
+    """``folder`` and those of its parents that do not exist yet, deepest first: what writing into it would make."""
+    folder = Path(folder)
+    return [p for p in [folder, *folder.parents] if not p.exists()]
+
+
+def remove_empty(folders: Iterable[Path]) -> None:
+    """Remove ``folders`` (deepest first, :func:`missing_folders`) while they are empty: a failed command's leftovers."""
+    for p in folders:
+        try:
+            p.rmdir()
+        except OSError:
+            break
+
+
 def lock_path(folder: Path) -> Path:
     """The lock file of ``folder`` (:data:`LOCK_SUFFIX`)."""
     folder = Path(os.path.abspath(folder))
@@ -365,7 +380,7 @@ def locked(folder: str | os.PathLike) -> Iterator[Path]:
     above = next((p for p in [folder, *folder.parents] if p.exists() and not p.is_dir()), None)
     if above is not None:
         raise BlurlibError(f"cannot write {folder}: {above} is a file, not a folder. Choose an output folder.")
-    made = [p for p in [folder, *folder.parents] if not p.exists()]  # the folders this command makes, deepest first
+    made = missing_folders(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -403,8 +418,5 @@ def locked(folder: str | os.PathLike) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
         os.close(fd)
-        for p in made if failed else ():  # a command that failed leaves no empty folder it made
-            try:
-                p.rmdir()
-            except OSError:
-                break
+        if failed:  # a command that failed leaves no empty folder it made
+            remove_empty(made)

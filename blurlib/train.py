@@ -102,7 +102,7 @@ def train(bench: Benchmark, run_dir: str | Path, *, model_name: str = "V", profi
     run is refused (nothing is overwritten). An unwritable ``run_dir`` is refused before the first iteration. The
     run folder is locked while training (:func:`blurlib.outputs.locked`): a second process training into it is refused.
     """
-    made = [p for p in [Path(run_dir), *Path(run_dir).parents] if not p.exists()]  # deepest first
+    made = outputs.missing_folders(run_dir)
     diff = Path(run_dir) / "run.diff"
     had_diff = diff.exists()
     try:
@@ -118,11 +118,7 @@ def train(bench: Benchmark, run_dir: str | Path, *, model_name: str = "V", profi
         if not had_diff and not (Path(run_dir) / "checkpoint.pt").exists():
             with contextlib.suppress(OSError):  # (a run folder that is a file holds no diff)
                 diff.unlink(missing_ok=True)  # the diff of a run that never started (a dirty tree's provenance)
-        for p in made:  # a run that failed before writing anything leaves no empty folder it made
-            try:
-                p.rmdir()
-            except OSError:
-                break
+        outputs.remove_empty(made)  # a run that failed before writing anything leaves no empty folder it made
         raise
 
 
