@@ -22,7 +22,8 @@ from blurlib.data import SOURCES as DATA_SOURCES
 from blurlib.data.preprocess import DEFAULT_SIZE
 from blurlib.data.synthetic import make_sample
 from blurlib.errors import BlurlibError
-from blurlib.evaluate import evaluate_run, official_hifst, score_baselines, score_folder, write_pr_csv
+from blurlib.evaluate import (check_baseline_folder, evaluate_run, official_hifst, score_baselines, score_folder,
+                              write_pr_csv)
 from blurlib.io import MAX_PIXELS, read_map, read_rgb_noted, write_json, write_png
 from blurlib.losses import LOSSES
 from blurlib.metrics import PROTOCOLS, summarize
@@ -156,7 +157,10 @@ def cmd_quantize(args) -> int:
     if target.exists() and not args.overwrite:
         raise BlurlibError(f"{target}: holds the int8 calibration of {path.name} already; nothing was written. Pass "
                            "--overwrite to calibrate it again.")
-    outputs.plan([(target, f"the int8 calibration of {path}")], inputs=[path], overwrite=args.overwrite)
+    planned = [(target, f"the int8 calibration of {path}")]
+    if git_commit().endswith(DIRTY):  # provenance writes the diff of the uncommitted code beside the calibration
+        planned.append((diff_path(target), "the diff of the uncommitted code behind the calibration"))
+    outputs.plan(planned, inputs=[path], overwrite=args.overwrite)
     bench, pairs = _split_pairs(args)
     print(write_calibration(model, path, pairs, convention=ckpt["convention"], images=args.images, seed=args.seed,
                             size=args.size, data=bench.description, split=args.split,
@@ -288,21 +292,40 @@ def _maps_for(args):
 
 
 def _each_map(args, dev, prec):
+    """(path, image, map, None) per input, or (path, None, None, why) for an input that cannot be used (an unreadable
+    image or map, a map of another size): such an image is skipped, as ``predict`` skips it, and the others go on."""
     model = None
     for i, path in enumerate(args.images):
-        image, note = read_rgb_noted(path)
-        if note:  # what was converted, as predict says it: the output is an edited copy of an RGB reading
-            print(f"note: {path}: {note}", file=sys.stderr)
-        if args.map:
-            m = read_map(args.map[i])
-            check_pair(image, m, str(args.map[i]))
-            if args.map[i].suffix.lower() != ".npy":
-                check_png_scale(m, str(args.map[i]))
-        else:
-            if model is None:
-                model, ckpt = checkpoint.load_model(args.checkpoint or shipped_checkpoint(args.model or BASE_MODEL))
-            m = predict_map(model, image, convention=ckpt["convention"], device=dev, precision=prec)
-        yield path, image, m
+        if not args.map and model is None:  # a checkpoint that cannot be loaded stops the command, not one image
+            model, ckpt = checkpoint.load_model(args.checkpoint or shipped_checkpoint(args.model or BASE_MODEL))
+        try:
+            image, note = read_rgb_noted(path)
+            if note:  # what was converted, as predict says it: the output is an edited copy of an RGB reading
+                print(f"note: {path}: {note}", file=sys.stderr)
+            if args.map:
+                m = read_map(args.map[i])
+                check_pair(image, m, str(args.map[i]))
+                if args.map[i].suffix.lower() != ".npy":
+                    check_png_scale(m, str(args.map[i]))
+            else:
+                m = predict_map(model, image, convention=ckpt["convention"], device=dev, precision=prec)
+        except BlurlibError as e:
+            yield path, None, None, str(e)
+            continue
+        yield path, image, m, None
+
+
+def _report_skipped(skipped: list[str], total: int, what: str) -> int:
+    """Say each skipped image as ``predict`` does; the exit status: 2 when any was skipped, else 0."""
+    for error in skipped:
+        print(f"blurlib: error: {error}", file=sys.stderr)
+    if skipped:
+        print(f"{total - len(skipped)} {what}; {len(skipped)} image(s) skipped (errors above)", file=sys.stderr)
+    return 2 if skipped else 0
+
+
+def _every_image_skipped(skipped: list[str], where: str) -> BlurlibError:
+    return BlurlibError(f"no result: every image was skipped ({len(skipped)}; e.g. {skipped[0]}). {where}")
 
 
 def _check_outputs(args, suffix: str) -> list[str]:
@@ -315,16 +338,25 @@ def _check_outputs(args, suffix: str) -> list[str]:
 
 def _write_each(args, suffix: str, make) -> int:
     """``segment``/``magnify``: ``make(image, map)`` per input, written as one result into ``-o``
-    (:func:`blurlib.outputs.file_set`: all or nothing, an earlier result of the command replaced whole)."""
+    (:func:`blurlib.outputs.file_set`: an earlier result of the command replaced whole). An image that cannot be used
+    is skipped as ``predict`` skips it (named on stderr and in the manifest, exit status 2) and the others are the
+    result; when every image is skipped, nothing is written."""
     names = _check_outputs(args, suffix)
     maps = _maps_for(args)  # its arguments checked before the output folder is made
-    with outputs.file_set(args.out, args.command, names, overwrite=args.overwrite,
-                          record={"images": [str(p) for p in args.images]}) as stage:
-        for (path, image, m), name in zip(maps, names):
+    record, skipped, written = {"images": [str(p) for p in args.images]}, [], []
+    with outputs.file_set(args.out, args.command, names, overwrite=args.overwrite, record=record) as stage:
+        for (path, image, m, error), name in zip(maps, names):
+            if error:
+                skipped.append(error)
+                continue
             write_png(stage / name, make(image, m))
-    for name in names:
+            written.append(name)
+        if not written:  # no result to keep: the folder stays as it was
+            raise _every_image_skipped(skipped, f"Nothing in {args.out} was changed.")
+        record["skipped"] = skipped  # the manifest names the images without a result, and why
+    for name in written:
         print(args.out / name)
-    return 0
+    return _report_skipped(skipped, len(names), f"results in {args.out}")
 
 
 def cmd_segment(args) -> int:
@@ -332,13 +364,21 @@ def cmd_segment(args) -> int:
 
 
 def cmd_degree(args) -> int:
-    rows = sorted(((blur_degree(m), str(path)) for path, _, m in _maps_for(args)))
+    rows, skipped = [], []
+    for path, _, m, error in _maps_for(args):  # one image in memory at a time
+        if error:
+            skipped.append(error)
+        else:
+            rows.append((blur_degree(m), str(path)))
+    if not rows:
+        raise _every_image_skipped(skipped, "No blur degree to rank.")
+    rows.sort()
     if args.json:
         print(json.dumps([{"image": p, "blur_degree": round(s, 4)} for s, p in rows], indent=2))
     else:
         for s, p in rows:
             print(f"{s:.4f}  {p}")
-    return 0
+    return _report_skipped(skipped, len(rows) + len(skipped), "images ranked")
 
 
 def cmd_magnify(args) -> int:
@@ -348,6 +388,7 @@ def cmd_magnify(args) -> int:
 def cmd_baselines(args) -> int:
     if args.update and args.overwrite:
         raise BlurlibError("--update adds to the scores in --out, --overwrite replaces them: pass one of them.")
+    check_baseline_folder(args.out)  # never into a training run's folder, nor over another kind of metrics.json
     found = [p for p in sorted(args.out.glob("*")) if p.name == "metrics.json" or p.name.startswith("pr_")] \
         if args.out.is_dir() else []
     if not args.update:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -437,6 +438,26 @@ def agreement(pairs: Sequence[Pair], a: Callable[[Pair], np.ndarray], b: Callabl
         x, y = np.asarray(a(p), np.float64).ravel(), np.asarray(b(p), np.float64).ravel()
         out.append(float(np.corrcoef(x, y)[0, 1]) if x.std() > 0 and y.std() > 0 else 0.0)
     return out
+
+
+def check_baseline_folder(out_dir: str | os.PathLike) -> None:
+    """A :class:`BlurlibError` when ``out_dir`` is no place for baseline scores: a training run's folder (it holds
+    ``run.json``; its own ``metrics.json`` would be replaced, and ``blurlib publish`` would ship the baselines as the
+    run's scores), or a folder whose ``metrics.json`` is another kind of result (not baseline scores, which name their
+    ``methods``). ``--overwrite`` does not lift it: it replaces baseline scores, never another command's result."""
+    out = Path(out_dir)
+    if (out / "run.json").is_file():
+        raise BlurlibError(f"{out}: holds a training run (run.json); nothing was written. Write baseline scores into "
+                           "a folder of their own (e.g. --out runs/baselines_even).")
+    metrics = out / "metrics.json"
+    if metrics.is_file():
+        try:
+            other = not isinstance(held := json.loads(metrics.read_text()), dict) or "methods" not in held
+        except (OSError, ValueError):
+            other = False  # unreadable: --update names it, --overwrite replaces it
+        if other:
+            raise BlurlibError(f"{metrics}: is not a baseline scoring (no 'methods'); nothing was written. Write "
+                               "baseline scores into a folder of their own.")
 
 
 def score_baselines(bench: Benchmark, pairs: Sequence[Pair], methods: Sequence[str], out_dir: Path, *,

@@ -4,6 +4,7 @@ that wrote it (see :func:`portable_command`), the hardware by its model name (:f
 from __future__ import annotations
 
 import datetime as dt
+import json
 import platform
 import re
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 import torch
 
 import blurlib
+from blurlib.errors import BlurlibError
 from blurlib.paths import REPO, portable
 from blurlib.runtime import hardware
 
@@ -47,6 +49,19 @@ def git_diff(cwd: Path | None = None) -> bytes:
 def diff_path(result: Path) -> Path:
     """Where the diff of a result written from a dirty tree is kept: beside it, ``run.json`` → ``run.diff``."""
     return Path(result).with_suffix(".diff")
+
+
+def _names_diff(result: Path, name: str) -> bool:
+    """Whether the JSON ``result`` records ``name`` as its diff (``git_diff``, anywhere in it): the diff beside it is
+    then an earlier version of this result's own, replaced with it."""
+    def found(x) -> bool:
+        if isinstance(x, dict):
+            return x.get("git_diff") == name or any(found(v) for v in x.values())
+        return isinstance(x, list) and any(found(v) for v in x)
+    try:
+        return found(json.loads(result.read_text()))
+    except (OSError, ValueError):
+        return False
 
 
 def is_dirty(prov: dict) -> bool:
@@ -102,14 +117,20 @@ def portable_command(command: list[str]) -> str:
     return portable_text(" ".join(words))
 
 
-def provenance(command: list[str] | None = None, *, result: Path | None = None) -> dict:
+def provenance(command: list[str] | None = None, *, result: Path | None = None, resumed: bool = False) -> dict:
     """Command, commit, date, versions and hardware of what is being made. ``result``: the JSON file these will be
     written into; from a dirty tree the diff is then written beside it (:func:`diff_path`) and named under
-    ``git_diff``, so the result can still be rebuilt from its commit."""
+    ``git_diff``, so the result can still be rebuilt from its commit. A file already under the diff's name is replaced
+    only when it is the result's own: named by the existing ``result``, or ``resumed`` (a run resumed from its
+    checkpoint, whose run.json is written at the end); any other file there is refused, never overwritten."""
     commit = git_commit()
     diff = {}
     if result is not None and commit.endswith(DIRTY):
         path = diff_path(result)
+        if path.exists() and not resumed and not _names_diff(Path(result), path.name):
+            raise BlurlibError(f"{path}: a file of that name is there already and is not the diff of {Path(result).name}; "
+                               "nothing was written. Move it away: a result made from uncommitted code keeps its "
+                               "diff under that name.")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(git_diff())
         diff = {"git_diff": path.name}

@@ -154,7 +154,7 @@ def _train(bench: Benchmark, run_dir: str | Path, *, model_name: str = "V", prof
         _check_resume(ckpt_path, ckpt, model_name, meta, with_device=True)
     # the code and command that start the run (a resumed run: of the resume), once nothing refuses it; from a dirty
     # tree its diff beside: run.diff
-    started = provenance(command, result=run_dir / "run.json")
+    started = provenance(command, result=run_dir / "run.json", resumed=ckpt is not None)
 
     torch.manual_seed(seed)
     model = build(model_name)

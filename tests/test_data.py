@@ -287,12 +287,14 @@ def test_download_checks_hash_and_unpacks(http_server, synthetic_root, tmp_path)
     wrong = (Archive("BlurDatasetGT.zip", url + "BlurDatasetGT.zip", "0" * 64),)
     with pytest.raises(BlurlibError, match="BlurDatasetGT.zip.*(hash|SHA256)"):
         download(tmp_path / "other", wrong)
+    assert not (tmp_path / "other").exists()
 
 
 def test_download_offline_names_both_archives(http_server, tmp_path):
     _, url = http_server
     with pytest.raises(BlurlibError, match="BlurDatasetImage.zip and BlurDatasetGT.zip.*unpack them into"):
-        download(tmp_path / "CUHK", (Archive("BlurDatasetImage.zip", url + "absent.zip"),))
+        download(tmp_path / "data" / "CUHK", (Archive("BlurDatasetImage.zip", url + "absent.zip"),))
+    assert not (tmp_path / "data").exists()  # no empty data/CUHK/downloads left behind
 
 
 # -- preprocessing ----------------------------------------------------------------------------------------------------

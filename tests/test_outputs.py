@@ -211,6 +211,27 @@ def test_segment_and_magnify_write_their_set_whole_and_no_command_takes_anothers
     assert "p2_segment.png: belongs to the result of an earlier `blurlib segment`" in capsys.readouterr().err
 
 
+def test_segment_magnify_and_degree_skip_an_unusable_image_as_predict_does(model_file, photos, tmp_path, capsys):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a png")
+    for command in ("segment", "magnify"):
+        out = tmp_path / command
+        assert main([command, str(photos / "p1.png"), str(bad), "--checkpoint", str(model_file), "--device", "cpu",
+                     "-o", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert f"blurlib: error: {bad}" in err and "1 image(s) skipped" in err
+        manifest = json.loads((out / f"blurlib-{command}.json").read_text())
+        assert len(manifest["files"]) == 1 and manifest["files"][0].startswith("p1_")
+        assert len(manifest["skipped"]) == 1 and str(bad) in manifest["skipped"][0]
+        assert main([command, str(bad), "--checkpoint", str(model_file), "--device", "cpu", "-o",
+                     str(tmp_path / "none")]) == 2
+        assert "every image was skipped" in capsys.readouterr().err and not (tmp_path / "none").exists()
+    assert main(["degree", str(photos / "p1.png"), str(bad), "--checkpoint", str(model_file), "--device", "cpu",
+                 "--json"]) == 2
+    captured = capsys.readouterr()
+    assert [r["image"] for r in json.loads(captured.out)] == [str(photos / "p1.png")] and str(bad) in captured.err
+
+
 def test_no_command_writes_into_a_benchmark(model_file, synthetic_root, photos, tmp_path, capsys):
     before = digest(synthetic_root)
     (tmp_path / "gtlink").symlink_to(synthetic_root / "gt", target_is_directory=True)
@@ -271,6 +292,23 @@ def test_baselines_never_turn_a_scored_folder_into_a_smaller_one(synthetic_root,
     (out / "metrics.json").write_text("{ half a file")
     assert main([*common, "--methods", "Su11", "--update"]) == 2
     assert "not a readable metrics file" in capsys.readouterr().err
+
+
+def test_baselines_go_into_a_folder_of_their_own(synthetic_root, tiny_run, tmp_path, capsys):
+    common = ["baselines", "--source", "synthetic", "--root", str(synthetic_root), "--size", "64", "--methods", "Su11",
+              "--agreement-images", "0"]
+    before = digest(tiny_run)
+    for flag in ([], ["--update"], ["--overwrite"]):  # a run's own scores are never replaced, nor merged
+        assert main([*common, "--out", str(tiny_run), *flag]) == 2
+        assert "holds a training run (run.json)" in capsys.readouterr().err
+    assert digest(tiny_run) == before
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "metrics.json").write_text(json.dumps({"ods": 0.9}))  # e.g. a run's scores copied without run.json
+    for flag in ([], ["--update"], ["--overwrite"]):
+        assert main([*common, "--out", str(other), *flag]) == 2
+        assert "is not a baseline scoring" in capsys.readouterr().err
+    assert json.loads((other / "metrics.json").read_text()) == {"ods": 0.9} and len(list(other.iterdir())) == 1
 
 
 def test_evaluate_writes_its_curves_neither_onto_its_inputs_nor_onto_an_old_file(synthetic_root, tmp_path, capsys):

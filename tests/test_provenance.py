@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pathlib import Path
 
 from blurlib import runtime
@@ -112,3 +114,23 @@ def test_every_committed_result_from_a_dirty_tree_carries_its_diff():
             if is_dirty(record) and not (record.get("git_diff") and (f.parent / record["git_diff"]).is_file()):
                 without.add(f.relative_to(project_root()).as_posix())
     assert without <= MADE_BEFORE_DIFFS_WERE_KEPT, sorted(without - MADE_BEFORE_DIFFS_WERE_KEPT)
+
+
+def test_the_diff_of_a_dirty_result_never_replaces_a_file_it_does_not_own(tmp_path, monkeypatch):
+    import json
+
+    from blurlib import provenance as prov
+    from blurlib.errors import BlurlibError
+
+    monkeypatch.setattr(prov, "git_commit", lambda: "0" * 40 + prov.DIRTY)
+    monkeypatch.setattr(prov, "git_diff", lambda: b"the uncommitted change")
+    result = tmp_path / "int8_calibration.json"
+    (tmp_path / "int8_calibration.diff").write_text("the user's own notes")
+    with pytest.raises(BlurlibError, match="int8_calibration.diff: a file of that name is there already"):
+        prov.provenance(result=result)
+    assert (tmp_path / "int8_calibration.diff").read_text() == "the user's own notes"
+    result.write_text(json.dumps({"provenance": {"git_diff": "int8_calibration.diff"}}))  # the earlier result's diff
+    assert prov.provenance(result=result)["git_diff"] == "int8_calibration.diff"
+    assert (tmp_path / "int8_calibration.diff").read_text() == "the uncommitted change"
+    (tmp_path / "run.diff").write_text("the diff of a run's first segment")  # a resumed run: run.json comes at the end
+    assert prov.provenance(result=tmp_path / "run.json", resumed=True)["git_diff"] == "run.diff"

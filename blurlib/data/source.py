@@ -14,6 +14,7 @@ from pathlib import Path
 import pooch
 
 from blurlib.errors import BlurlibError
+from blurlib.outputs import missing_folders, remove_empty
 from blurlib.paths import DATA_ENV, project_root
 
 ENV_VAR = DATA_ENV
@@ -60,17 +61,20 @@ def download(dest: str | os.PathLike | None = None, archives: tuple[Archive, ...
     """Download and unpack the benchmark archives into ``dest`` (default ``data/CUHK``) with pooch.
 
     Archives are cached in ``dest/downloads``; an archive whose sha256 is given and differs is refused.
-    Offline, the error names both archives and where to put them.
+    Offline, the error names both archives and where to put them, and no folder is left that the download made.
     """
     dest = Path(dest) if dest is not None else default_root()
+    made = missing_folders(dest / "downloads")  # removed again if nothing arrives in them
     for a in archives:
         try:
             pooch.retrieve(a.url, known_hash=a.sha256 and f"sha256:{a.sha256}", fname=a.name,
                            path=dest / "downloads", processor=pooch.Unzip(extract_dir=str(dest.resolve())),
                            progressbar=False)
         except ValueError as e:  # pooch: hash mismatch
+            remove_empty(made)
             raise BlurlibError(f"{dest / 'downloads' / a.name}: {e} Delete the file and download it again.") from e
         except Exception as e:  # network errors come in many types (requests, urllib3, OSError)
+            remove_empty(made)
             raise BlurlibError(f"could not download {a.url} ({type(e).__name__}: {e}). "
                                f"{_where_to_put_it(dest)}") from e
     return dest
