@@ -105,6 +105,7 @@ def score_folder(pred: Path, gt: Path, *, split: str = "test", category: str | N
     c = count(pairs, maps)
     check_map_scale(maps, pred)
     check_polarity(c, pred, invert)
+    check_range(c, pred)
     return c
 
 
@@ -122,6 +123,23 @@ def check_polarity(c: Counts, folder: Path, invert: bool) -> float:
                       f"maps of the other polarity would; scored as {now}. If 255 means the other, {other}.",
                       stacklevel=2)
     return auc
+
+
+SHORT_RANGE_LEVELS = 3
+"""Maps that leave this many of the 256 thresholds empty (:func:`blurlib.metrics.levels_never_reached`) get a
+warning: the paper protocol's AP may be raised by about that number / 256 (over 0.01) by the range alone."""
+
+
+def check_range(c: Counts, folder: Path) -> int:
+    """Warn (one line naming ``folder``) when the maps never reach the top levels, which raises the paper protocol's AP
+    (:func:`blurlib.metrics.levels_never_reached`); return how many thresholds are empty."""
+    n = metrics.levels_never_reached(c)
+    if n >= SHORT_RANGE_LEVELS:
+        warnings.warn(f"{folder}: no map reaches level {metrics.LEVELS - n} of 255, so {n} of the 256 thresholds call "
+                      f"no pixel blurred and the paper protocol's AP counts precision 1 there (up to +{n / 256:.3f}); "
+                      "stretch the maps to span [0, 255] before comparing AP, or compare --protocol pooled.",
+                      stacklevel=2)
+    return n
 
 
 def write_pr_csv(path: Path, c: Counts) -> None:

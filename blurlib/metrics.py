@@ -158,6 +158,23 @@ def pooled_pr(c: Counts) -> tuple[np.ndarray, np.ndarray]:
     return precision, tp / max(sum(c.pos), 1)
 
 
+def levels_never_reached(c: Counts) -> int:
+    """How many of the 256 thresholds call no pixel of any image blurred: the top levels the maps never reach.
+
+    The paper protocol's AP is the mean over the thresholds of the pooled precision, and a threshold that calls no
+    pixel blurred counts precision 1 (:func:`pooled_pr`), so maps that stop short of 1 gain up to this number / 256 of
+    AP without ranking a pixel better: an all-zero map scores AP ≈ 1, and halving every map raises AP. ODS, OIS and
+    the pooled protocol's AP (an area under the curve) do not move that way.
+
+    >>> mask = np.arange(16).reshape(4, 4) >= 8
+    >>> perfect, blank = Counts(), Counts()
+    >>> perfect.add(mask * 1.0, mask); blank.add(np.zeros((4, 4)), mask)
+    >>> [(levels_never_reached(c), round(summarize(c)["ap"], 3), summarize(c)["ods"]) for c in (perfect, blank)]
+    [(0, 0.998, 1.0), (255, 0.998, 0.6666666666666666)]
+    """
+    return int(np.sum(np.sum(c.tp, axis=0) + np.sum(c.fp, axis=0) == 0))
+
+
 def summarize(c: Counts, protocol: str = "paper") -> dict:
     """ODS, OIS, AP under ``protocol`` (``paper`` or ``pooled``), plus MAE, Fβ and the image count."""
     if protocol not in PROTOCOLS:

@@ -131,7 +131,18 @@ def test_evaluate_refuses_probabilities_saved_as_0_1_png(synthetic_root, tmp_pat
     assert main(["evaluate", "--pred", str(bits), "--gt", str(synthetic_root), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["ods"] == 1.0
     assert main(["evaluate", "--pred", str(zeros), "--gt", str(synthetic_root), "--json"]) == 0  # "all sharp": scored
-    assert json.loads(capsys.readouterr().out)["ods"] < 1.0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["ods"] < 1.0 and json.loads(out)["ap"] > 0.99  # the paper protocol's AP of a blank map
+    assert "maps0: no map reaches level 1 of 255, so 255 of the 256 thresholds call no pixel blurred" in err
+    half = tmp_path / "mapshalf"  # the perfect maps at half range: a higher AP, and said why
+    half.mkdir()
+    for mask in sorted((synthetic_root / "gt").glob("*.png")):
+        Image.fromarray((np.asarray(Image.open(mask)) > 127).astype(np.uint8) * 128).save(half / mask.name)
+    assert main(["evaluate", "--pred", str(half), "--gt", str(synthetic_root), "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["ods"] == 1.0 and "(up to +0.496)" in err
+    assert main(["evaluate", "--pred", str(ok), "--gt", str(synthetic_root), "--json"]) == 0
+    assert "no map reaches" not in capsys.readouterr().err  # full-range maps: no warning
 
 
 def test_apps_refuse_a_map_saved_as_0_1_png(tmp_path, capsys):
