@@ -19,7 +19,7 @@ from blurlib.apps import GUIDED_EPS, GUIDED_RADIUS, guided_refine, iou, segment
 from blurlib.baselines import METHODS
 from blurlib.baselines import get as get_baseline
 from blurlib.data import Benchmark, Pair, scan
-from blurlib.data.cuhk import read_mask
+from blurlib.data.cuhk import is_benchmark_name, read_mask
 from blurlib.data.preprocess import DEFAULT_SIZE, resize_pair
 from blurlib.errors import BlurlibError
 from blurlib.io import atomic_write, read_grey, write_json, write_png
@@ -98,11 +98,13 @@ def score_folder(pred: Path, gt: Path, *, split: str = "test", category: str | N
     """
     if not (Path(gt) / "gt").is_dir():
         raise BlurlibError(f"{gt}: not a dataset root (no gt/ folder inside). Pass the folder holding gt/.")
-    pairs = scan(gt, allow_partial=True, verify=False, masks_only=True).select_masks(split, category)
+    masks = scan(gt, allow_partial=True, verify=False, masks_only=True)
+    pairs = masks.select_masks(split, category)
     if not pairs:
         raise BlurlibError(f"{gt}: no masks in split {split!r}, category {category!r}.")
     maps = map_folder(pred, invert=invert, suffix=suffix)
     c = count(pairs, maps)
+    check_unmatched(pred, suffix, {p.name for p in masks.select_masks("all")}, Path(gt) / "gt", len(pairs))
     check_map_scale(maps, pred)
     check_polarity(c, pred, invert)
     check_range(c, pred)
@@ -123,6 +125,20 @@ def check_polarity(c: Counts, folder: Path, invert: bool) -> float:
                       f"maps of the other polarity would; scored as {now}. If 255 means the other, {other}.",
                       stacklevel=2)
     return auc
+
+
+def check_unmatched(pred: Path, suffix: str, mask_names: set[str], gt_dir: Path, scored: int) -> list[str]:
+    """Warn (one line naming both folders) when ``pred`` holds maps of benchmark images (``<name><suffix>.png``) with
+    no mask at all in ``gt_dir`` — a copy of the masks that lacks some, say — since they are left out of the score;
+    return their file names."""
+    tail = f"{suffix}.png"
+    stems = (p.name[:-len(tail)] for p in Path(pred).glob(f"*{tail}"))  # benchmark names only: no overlays, no others
+    lacking = sorted(f"{s}{tail}" for s in stems if is_benchmark_name(s) and s not in mask_names)
+    if lacking:
+        warnings.warn(f"{pred}: {len(lacking)} map(s) have no mask in {gt_dir} (e.g. {lacking[0]}) and are not "
+                      f"scored; the score covers the {scored} masks found. Add the missing masks to score them.",
+                      stacklevel=2)
+    return lacking
 
 
 SHORT_RANGE_LEVELS = 3

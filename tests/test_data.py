@@ -73,6 +73,9 @@ def test_open_dataset_root_is_where_the_sources_data_are(tmp_path, monkeypatch):
     with pytest.raises(BlurlibError, match="is not a CUHK dataset root"):
         open_dataset("auto", tmp_path / "elsewhere")  # a given root is never dropped for the synthetic set
     assert not (tmp_path / "elsewhere").exists()
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(BlurlibError, match="afile \\(the given path\\) is a file, not a folder"):
+        open_dataset("auto", tmp_path / "afile")
     smoke = profiles.get(profiles.SMOKE)
     bench = open_dataset("synthetic", profile=smoke)  # the profile sizes the synthetic set
     assert len(bench.pairs) == smoke.synthetic_n

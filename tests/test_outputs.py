@@ -311,6 +311,23 @@ def test_baselines_go_into_a_folder_of_their_own(synthetic_root, tiny_run, tmp_p
     assert json.loads((other / "metrics.json").read_text()) == {"ods": 0.9} and len(list(other.iterdir())) == 1
 
 
+def test_evaluate_says_which_maps_have_no_mask_to_be_scored_against(synthetic_root, tmp_path, capsys):
+    gt = tmp_path / "copy" / "gt"  # a copy of the masks that lacks one
+    gt.mkdir(parents=True)
+    masks = sorted((synthetic_root / "gt").glob("*.png"))
+    for mask in masks[1:]:
+        (gt / mask.name).write_bytes(mask.read_bytes())
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    for mask in masks:
+        (maps / mask.name).write_bytes(mask.read_bytes())
+    (maps / f"{masks[0].stem}_overlay.png").write_bytes(masks[0].read_bytes())  # not a benchmark name: not counted
+    assert main(["evaluate", "--pred", str(maps), "--gt", str(tmp_path / "copy"), "--split", "all", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert f"1 map(s) have no mask in {gt} (e.g. {masks[0].name}) and are not scored" in err
+    assert json.loads(out)["n_images"] == len(masks) - 1
+
+
 def test_evaluate_writes_its_curves_neither_onto_its_inputs_nor_onto_an_old_file(synthetic_root, tmp_path, capsys):
     maps = tmp_path / "maps"
     maps.mkdir()

@@ -74,6 +74,11 @@ class Pair:
         return image, mask
 
 
+def is_benchmark_name(stem: str) -> bool:
+    """Whether ``stem`` names a benchmark image (``motionNNNN``, ``out_of_focusNNNN``)."""
+    return _NAME.match(stem) is not None
+
+
 def read_mask(path: Path) -> np.ndarray:
     """Read a ground-truth mask as bool (H, W), True = blurred (255).
 

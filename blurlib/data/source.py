@@ -49,6 +49,9 @@ def find_root(root: str | os.PathLike | None = None) -> Path | None:
     for origin, candidate in (("the given path", root), (f"${ENV_VAR}", os.environ.get(ENV_VAR) or None)):
         if candidate is not None:
             path = Path(candidate).expanduser()
+            if path.exists() and not path.is_dir():
+                raise BlurlibError(f"{path} ({origin}) is a file, not a folder. Pass the folder that holds the "
+                                   "benchmark's image/ and gt/ (the unpacked archives).")
             if not (path / "gt").is_dir():
                 raise BlurlibError(f"{path} ({origin}) is not a CUHK dataset root: it has no gt/ folder. "
                                    f"{_where_to_put_it(path)}")
