@@ -42,6 +42,16 @@ def _show(rev: str, path: str) -> str:
     return shown.stdout
 
 
+def _commit(rev: str) -> str:
+    """``rev`` (HEAD~1, a branch, a tag) as the short commit it names now: what the report records."""
+    parsed = subprocess.run(["git", "rev-parse", "--short", f"{rev}^{{commit}}"], cwd=REPO, capture_output=True,
+                            text=True)
+    if parsed.returncode != 0:
+        raise BlurlibError(f"--before {rev}: not a commit ({parsed.stderr.strip()}). Name the commit that held the "
+                           "replaced run.")
+    return parsed.stdout.strip()
+
+
 def _at(rev: str, path: str) -> dict:
     return json.loads(_show(rev, path))
 
@@ -105,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         report = json.loads(args.out.read_text()) if args.out.is_file() else {"runs": {}}
         for name in args.runs:
-            report["runs"][name] = compare(name, args.before) | {"replaced_at": args.before}
+            report["runs"][name] = compare(name, args.before) | {"replaced_at": _commit(args.before)}
     except BlurlibError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
