@@ -232,7 +232,7 @@ def ods_point(recall: np.ndarray, precision: np.ndarray, beta2: float = 1.0) -> 
 
 def pr_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str = "", bold: Sequence[str] = (),
               dotted: Sequence[str] = (), ylim: tuple[float, float] = (0.5, 1.0), point: str = "ODS",
-              beta2: float = 1.0):
+              beta2: float = 1.0, zoom: bool = False):
     """Precision-recall curves, ``{label: (recall, precision)}``, the paper's Figs. 4, 6 and 9.
 
     Each curve gets its own colour and line style and a dot at its best F point (F1, or Fβ with ``beta2``:
@@ -241,11 +241,16 @@ def pr_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str = "",
     others so that a curve lying on a bold one stays visible; ``dotted``: labels drawn thin and dotted, each with its own
     marker (published curves, not computed here). More than ten curves take their colours from ``tab20``, its ten dark
     shades first, on a taller canvas. The protocol and provenance belong in ``title`` / the notebook, once.
+    ``zoom``: an inset in the lower left magnifies the box around the dots, so dots that nearly coincide stay apart
+    (for curves that leave the lower left empty, as PR curves above precision ~0.75 at low recall do).
     """
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(6.6, 3.8) if len(curves) <= 10 else (7.2, 4.6))
+        inset = ax.inset_axes([0.07, 0.07, 0.4, 0.4]) if zoom else None
+        dots = []
         for i, (label, (recall, precision)) in enumerate(curves.items()):
             r, p, f = ods_point(np.asarray(recall), np.asarray(precision), beta2)
+            dots.append((r, p))
             # tab20 pairs a dark and a light shade of each hue: the ten dark ones first, so neighbours never look alike
             color = plt.get_cmap("tab20")((2 * i) % 20 + (2 * i) // 20 % 2) if len(curves) > 10 else f"C{i % 10}"
             ls, lw = (":", 1.0) if label in dotted else (LINESTYLES[i % len(LINESTYLES)], 2.2 if label in bold else 1.3)
@@ -254,6 +259,16 @@ def pr_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str = "",
             ax.plot(recall, precision, color=color, ls=ls, lw=lw, label=f"{label} ({point} {f:.3f})",
                     zorder=2 if label in bold else 3, **mark)
             ax.plot([r], [p], "o", color=color, ms=4.5, mec="black", mew=0.5, zorder=4)
+            if inset is not None:
+                inset.plot(recall, precision, color=color, ls=ls, lw=lw, zorder=2 if label in bold else 3)
+                inset.plot([r], [p], "o", color=color, ms=5, mec="black", mew=0.5, zorder=4)
+        if inset is not None:
+            (r0, p0), (r1, p1) = np.min(dots, axis=0) - 0.012, np.max(dots, axis=0) + 0.012
+            inset.set_xlim(r0, r1)
+            inset.set_ylim(p0, p1)
+            inset.tick_params(labelsize=6)
+            inset.grid(alpha=0.3)
+            ax.indicate_inset_zoom(inset, edgecolor="0.4")
         ax.set_xlabel("recall")
         ax.set_ylabel("precision")
         ax.set_xlim(0, 1)
