@@ -151,7 +151,8 @@ def cmd_predict(args) -> int:
 
 def cmd_quantize(args) -> int:
     path = args.checkpoint or shipped_checkpoint()
-    model, ckpt = checkpoint.load_model(path)  # an unreadable checkpoint is said first
+    if not Path(path).is_file():
+        checkpoint.load_model(path)  # a missing checkpoint is said first, as loading says it
     check_calibration_owner(path)  # never replaces another checkpoint's calibration, even with --overwrite
     target = calibration_path(path)
     if target.exists() and not args.overwrite:
@@ -160,7 +161,8 @@ def cmd_quantize(args) -> int:
     planned = [(target, f"the int8 calibration of {path}")]
     if git_commit().endswith(DIRTY):  # provenance writes the diff of the uncommitted code beside the calibration
         planned.append((diff_path(target), "the diff of the uncommitted code behind the calibration"))
-    outputs.plan(planned, inputs=[path], overwrite=args.overwrite)
+    outputs.plan(planned, inputs=[path], overwrite=args.overwrite)  # a locked folder is said before the model loads
+    model, ckpt = checkpoint.load_model(path)
     bench, pairs = _split_pairs(args)
     print(write_calibration(model, path, pairs, convention=ckpt["convention"], images=args.images, seed=args.seed,
                             size=args.size, data=bench.description, split=args.split,

@@ -400,6 +400,21 @@ def test_quantize_keeps_an_existing_calibration_unless_asked(model_file, synthet
     assert json.loads((tmp_path / "int8_calibration.json").read_text()) == {"kept": True}
 
 
+def test_quantize_into_a_folder_being_written_is_refused_before_the_model_loads(model_file, synthetic_root, tmp_path,
+                                                                                capsys, monkeypatch):
+    import shutil
+
+    from blurlib import checkpoint, outputs
+
+    ckpt = Path(shutil.copy(model_file, tmp_path / "model.pt"))
+    monkeypatch.setattr(checkpoint, "load_model", lambda *a, **k: pytest.fail("the model was loaded first"))
+    with outputs.locked(tmp_path):  # another command writing the folder (a run still training, say)
+        assert main(["quantize", "--checkpoint", str(ckpt), "--source", "synthetic", "--root", str(synthetic_root),
+                     "--images", "2", "--size", "32"]) == 2
+    assert "int8_calibration.json" not in {p.name for p in tmp_path.iterdir()}
+    assert capsys.readouterr().err.count("\n") == 1
+
+
 def test_a_calibration_serves_only_the_checkpoint_it_was_made_for(model_file, synthetic_root, tmp_path, capsys):
     """One calibration file per folder: a second checkpoint there neither replaces the first one's calibration (not
     even with --overwrite) nor runs in int8 with it."""
