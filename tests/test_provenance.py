@@ -96,14 +96,6 @@ def test_no_committed_result_holds_a_path_of_the_machine_that_made_it_or_a_meani
     assert not found
 
 
-# Results recorded from a dirty tree before train and evaluate kept its diff: each is to be made again from a clean
-# commit (scripts/run_experiments.py --only NAME --rerun; the scorings, bench and calibration likewise). The list
-# may only shrink: a new result from a dirty tree must carry its diff.
-MADE_BEFORE_DIFFS_WERE_KEPT = {
-    "runs/fusion_ds_defocus604/metrics.json",
-}
-
-
 def test_every_committed_result_from_a_dirty_tree_carries_its_diff():
     import json
     from blurlib.provenance import is_dirty
@@ -112,7 +104,7 @@ def test_every_committed_result_from_a_dirty_tree_carries_its_diff():
         for _, record in _records(json.loads(f.read_text())):
             if is_dirty(record) and not (record.get("git_diff") and (f.parent / record["git_diff"]).is_file()):
                 without.add(f.relative_to(project_root()).as_posix())
-    assert without <= MADE_BEFORE_DIFFS_WERE_KEPT, sorted(without - MADE_BEFORE_DIFFS_WERE_KEPT)
+    assert not without, sorted(without)  # each such result can be rebuilt from its commit and its diff
 
 
 def test_the_diff_of_a_dirty_result_never_replaces_a_file_it_does_not_own(tmp_path, monkeypatch):
