@@ -263,7 +263,7 @@ def pr_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str = "",
                 inset.plot(recall, precision, color=color, ls=ls, lw=lw, zorder=2 if label in bold else 3)
                 inset.plot([r], [p], "o", color=color, ms=5, mec="black", mew=0.5, zorder=4)
         if inset is not None:
-            (r0, p0), (r1, p1) = np.min(dots, axis=0) - 0.012, np.max(dots, axis=0) + 0.012
+            (r0, p0), (r1, p1) = np.min(dots, axis=0) - 0.015, np.max(dots, axis=0) + 0.02  # no dot on an edge
             inset.set_xlim(r0, r1)
             inset.set_ylim(p0, p1)
             inset.tick_params(labelsize=6)

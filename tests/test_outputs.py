@@ -261,7 +261,7 @@ def test_train_neither_mixes_a_run_into_other_files_nor_resumes_from_nothing_sil
     assert not (tmp_path / "a").exists()  # a run that failed before its first write leaves no folder
     real = training.provenance
 
-    def from_a_dirty_tree(command=None, *, result=None):  # as from uncommitted code: the diff is written beside
+    def from_a_dirty_tree(command=None, *, result=None, resumed=False):  # as from uncommitted code: the diff is written beside
         result.with_suffix(".diff").write_text("diff")
         return real(command) | {"git_diff": "run.diff"}
     monkeypatch.setattr(training, "provenance", from_a_dirty_tree)

@@ -111,5 +111,5 @@ def test_docs_state_the_measured_run_to_run_reproducibility():
     paragraph = text[text.index("**Run-to-run reproducibility.**"):]
     paragraph = paragraph[:paragraph.index("reproducibility.py")]
     assert f"largest difference over every score: {report['max_abs_delta']:.4f}" in paragraph
-    named = set(re.findall(r"\b[IV]+_(?:odd|even|defocus604)\b", paragraph))
+    named = set(re.findall(r"\b(?:[IV]+|fusion_ds)_(?:odd|even|defocus604)\b", paragraph))
     assert named == set(report["runs"]), f"docs/experiments.md names {sorted(named)}, the report holds {sorted(report['runs'])}"
