@@ -149,6 +149,13 @@ def cmd_predict(args) -> int:
     return 2 if report["failed"] else 0
 
 
+def _with_diff(result: Path, what: str) -> list[tuple[Path, str]]:
+    """``result`` and, from a dirty tree, the diff :func:`blurlib.provenance.provenance` writes beside it: the outputs
+    a command that records provenance plans (:func:`blurlib.outputs.plan`)."""
+    diff = [(diff_path(result), f"the diff of the uncommitted code behind {what}")]
+    return [(result, what), *(diff if git_commit().endswith(DIRTY) else [])]
+
+
 def cmd_quantize(args) -> int:
     path = args.checkpoint or shipped_checkpoint()
     if not Path(path).is_file():
@@ -158,10 +165,7 @@ def cmd_quantize(args) -> int:
     if target.exists() and not args.overwrite:
         raise BlurlibError(f"{target}: holds the int8 calibration of {path.name} already; nothing was written. Pass "
                            "--overwrite to calibrate it again.")
-    planned = [(target, f"the int8 calibration of {path}")]
-    if git_commit().endswith(DIRTY):  # provenance writes the diff of the uncommitted code beside the calibration
-        planned.append((diff_path(target), "the diff of the uncommitted code behind the calibration"))
-    outputs.plan(planned, inputs=[path], overwrite=args.overwrite)  # a locked folder is said before the model loads
+    outputs.plan(_with_diff(target, f"the int8 calibration of {path}"), inputs=[path], overwrite=args.overwrite)  # a locked folder is said before the model loads
     model, ckpt = checkpoint.load_model(path)
     bench, pairs = _split_pairs(args)
     print(write_calibration(model, path, pairs, convention=ckpt["convention"], images=args.images, seed=args.seed,
@@ -227,10 +231,7 @@ def _evaluate_run(args) -> int:
 
 def cmd_bench(args) -> int:
     if args.out:
-        planned = [(args.out, "the bench report")]
-        if git_commit().endswith(DIRTY):  # provenance writes the diff of the uncommitted code beside the report
-            planned.append((diff_path(args.out), "the diff of the uncommitted code behind the report"))
-        outputs.plan(planned, overwrite=args.overwrite)
+        outputs.plan(_with_diff(args.out, "the bench report"), overwrite=args.overwrite)
     _announce(args, "bench")
     report = run_bench(args.models, size=args.size, batch_size=args.batch_size, repeats=args.repeats,
                        device=args.device, precision=args.precision, train=not args.no_train)
