@@ -44,12 +44,14 @@ def parse_value(v: str):
 
 CELL_TIMES = ("start_time", "end_time", "duration")
 """papermill's per-cell timings: they change on every run and say nothing about the results."""
+CELL_RECORDS = ("execution",)
+"""The kernel's per-cell message times (``metadata.execution``, ``iopub.*`` and ``shell.*`` timestamps): as volatile."""
 
 
 def strip_paths(notebook: Path) -> None:
     """Drop what differs between two runs of the same notebook on the same results from the executed ``notebook``:
     papermill's ``input_path`` and ``output_path`` (absolute paths of the machine that ran it) and each cell's
-    timings (:data:`CELL_TIMES`); papermill's record of the whole run (parameters, start, end, duration) is kept."""
+    timings (:data:`CELL_TIMES`, :data:`CELL_RECORDS`); papermill's record of the whole run (parameters, start, end, duration) is kept."""
     nb = nbformat.read(notebook, as_version=nbformat.NO_CONVERT)
     changed = False
     record = nb.metadata.get("papermill", {})
@@ -59,6 +61,8 @@ def strip_paths(notebook: Path) -> None:
         times = cell.get("metadata", {}).get("papermill", {})
         for key in CELL_TIMES:
             changed |= times.pop(key, None) is not None
+        for key in CELL_RECORDS:
+            changed |= cell.get("metadata", {}).pop(key, None) is not None
     if changed:
         nbformat.write(nb, notebook)
 

@@ -29,6 +29,7 @@ def test_executed_notebooks_keep_no_paths_of_the_machine_nor_cell_timings(run_no
     nb.metadata["papermill"] = {"input_path": "/home/someone/notebooks/x.ipynb", "output_path": "/home/someone/x.ipynb",
                                 "parameters": {"profile": "smoke"}, "duration": 1.5}
     nb.cells[0].metadata["papermill"] = {"duration": 0.1, "start_time": "t0", "end_time": "t1", "status": "completed"}
+    nb.cells[0].metadata["execution"] = {"iopub.status.busy": "2026-01-01T00:00:00Z", "shell.execute_reply": "t2"}
     path = tmp_path / "x.ipynb"
     nbformat.write(nb, path)
     run_notebooks.strip_paths(path)
@@ -36,6 +37,7 @@ def test_executed_notebooks_keep_no_paths_of_the_machine_nor_cell_timings(run_no
     assert kept.metadata["papermill"] == {"parameters": {"profile": "smoke"}, "duration": 1.5}
     assert "/home/someone" not in path.read_text() and kept.cells[0].source == "1 + 1"
     assert kept.cells[0].metadata["papermill"] == {"status": "completed"}  # no per-cell timings: they change every run
+    assert "execution" not in kept.cells[0].metadata  # nor the kernel's message times
     run_notebooks.strip_paths(path)  # a notebook without them is left as it is
     assert nbformat.read(path, as_version=4) == kept
 
