@@ -346,15 +346,15 @@ SWAP_LOW_FLOOR = 0.6
 """A floor below this (blurred fraction below 3/7) makes "at the floor" improbable for a working map."""
 
 
-def looks_swapped(best_f: float, floor: float) -> bool:
-    """Whether a mask looks label-swapped to a map that works elsewhere: its best F1 sits at the all-blurred floor
+def at_low_floor(best_f: float, floor: float) -> bool:
+    """Whether a map is at a low floor on an image, so that its mask may be label-swapped: its best F1 sits at the all-blurred floor
     (:func:`all_blurred_f1`, within :data:`SWAP_MARGIN`) while that floor is low (below :data:`SWAP_LOW_FLOOR`).
 
     The map then ranks no blurred pixel above a sharp one on an image where most pixels are sharp: it calls the
     labelled-sharp region blurred and the rest sharp. Either the mask is swapped or the map fails completely (on
     CUHK, a blurred subject in front of a sharp background does this): a candidate to look at by eye, not a verdict.
 
-    >>> looks_swapped(0.23, 0.23), looks_swapped(0.23, 0.70), looks_swapped(0.45, 0.23)
+    >>> at_low_floor(0.23, 0.23), at_low_floor(0.23, 0.70), at_low_floor(0.45, 0.23)
     (True, False, False)
     """
     return best_f <= floor + SWAP_MARGIN and floor < SWAP_LOW_FLOOR
