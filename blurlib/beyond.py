@@ -17,10 +17,10 @@ import pandas as pd
 from blurlib.apps import MAGNIFY_THRESHOLD
 from blurlib.data import Benchmark
 from blurlib.evaluate import PR_FULL
-from blurlib.later_split import LABELS, published_rows, row_name, scores_row
+from blurlib.later_split import LABELS, published_rows, scores_row
 from blurlib.metrics import DETECTION_MEASURES, LOGIT_THRESHOLDS, logit
 from blurlib.profiles import Profile
-from blurlib.runs import DEFAULT_MODEL, RUNS, RunResult, run_result
+from blurlib.runs import DEFAULT_MODEL, RUNS, RunResult, model_name, run_result
 
 BASE_MODEL = "V"
 REFINED_MODEL = "unet"
@@ -42,7 +42,7 @@ COLUMNS = {k: LABELS[k] for k in (*(("pooled", m) for m in DETECTION_MEASURES), 
 """The comparison's columns: the detection literature's measures, then the pooled Fβ max, ODS under both
 protocols and the MAE floor (:func:`blurlib.metrics.mae_floor`; labels from :data:`blurlib.later_split.LABELS`)."""
 
-ROWS = {"ours": row_name(BASE_MODEL), "guided": f"{row_name(BASE_MODEL)} + guided filter",
+ROWS = {"ours": model_name(BASE_MODEL), "guided": f"{model_name(BASE_MODEL)} + guided filter",
         "refined": f"{REFINED_MODEL} (config V + decoder)", "refined_guided": f"{REFINED_MODEL} + guided filter"}
 """Row labels of :func:`comparison_table`: the base model's maps, the same maps guided-filtered, the refined model's,
 and those guided-filtered too."""

@@ -11,9 +11,8 @@ import pandas as pd
 
 from blurlib.data import Benchmark
 from blurlib.errors import BlurlibError
-from blurlib.models import CONFIGS
 from blurlib.profiles import Profile
-from blurlib.runs import RunResult, run_result
+from blurlib.runs import RunResult, model_name, run_result
 from blurlib.tables import paper
 
 LABELS = {("pooled", "mae"): "MAE (mean per image)", ("pooled", "fbeta_max"): "Fβ max (pooled protocol)",
@@ -36,9 +35,6 @@ COLUMNS = {k: LABELS[k] for k in (("pooled", "mae"), ("pooled", "fbeta_max"), ("
 """The metric columns of the later-split table (:func:`later_split_table`)."""
 
 
-def row_name(model: str) -> str:
-    """A table row's name for one of our models: ``DBM config V`` for the paper's configs, else the model's name."""
-    return f"DBM config {model}" if model in CONFIGS else model
 
 
 def scores_row(m: dict, columns: dict, source: str) -> dict:
@@ -69,6 +65,8 @@ def later_split_runs(bench: Benchmark, profile: Profile, models: tuple[str, ...]
 def later_split_table(runs: dict[str, RunResult]) -> pd.DataFrame:
     """Rows: our models and published results; columns: :data:`COLUMNS` (labelled by protocol), test images,
     source. A published row fills only the metrics its authors report (under the pooled labels, as they pool)."""
-    rows = {row_name(name): scores_row(r.metrics["ours"], COLUMNS, f"ours ({r.label})") for name, r in runs.items()}
+    rows = {model_name(name, (r.run.get("profile") or {}).get("name")): scores_row(r.metrics["ours"], COLUMNS,
+                                                                                  f"ours ({r.label})")
+            for name, r in runs.items()}
     df = pd.DataFrame(rows | published_rows(COLUMNS)).T
     return df.astype({c: float for c in COLUMNS.values()} | {"test images": int})

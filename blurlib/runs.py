@@ -31,6 +31,31 @@ from blurlib.train import train
 RUNS = REPO / "runs"
 DEFAULT_RUN = RUNS / "V_odd_paper"  # config V, the paper's recipe: the model `blurlib predict` uses by default
 DEFAULT_MODEL = DEFAULT_RUN / "model_fp16.pt"
+SHIPPED_WORD = "shipped"
+"""Added to the name of the shipped default model (:func:`model_name`)."""
+
+
+def model_name(model: str, profile: str | None = None, shipped: bool = False) -> str:
+    """The one name of a trained model in every table row, legend, title and check: the paper's configurations as
+    ``DBM (config V, <recipe>)``, other models by their own name, ``(<recipe>)``; the recipe is the training profile
+    (``paper`` reads "paper recipe"), left out when unknown; the shipped default model adds ", shipped".
+
+    >>> model_name("V", "cpu-short"), model_name("V", "paper", shipped=True), model_name("unet", "cpu-short")
+    ('DBM (config V, cpu-short)', 'DBM (config V, paper recipe, shipped)', 'unet (cpu-short)')
+    >>> model_name("IV")
+    'DBM (config IV)'
+    """
+    from blurlib.models import CONFIGS
+
+    parts = [f"config {model}"] if model in CONFIGS else []
+    parts += [{"paper": "paper recipe"}.get(profile, profile)] if profile else []
+    parts += [SHIPPED_WORD] if shipped else []
+    base = "DBM" if model in CONFIGS else model
+    return f"{base} ({', '.join(parts)})" if parts else base
+
+
+def _name_of(run: dict, shipped: bool) -> str:
+    return model_name(run.get("model", "V"), (run.get("profile") or {}).get("name"), shipped)
 
 
 @dataclass
@@ -41,6 +66,12 @@ class RunResult:
     origin: str  # one line: committed (with provenance) or trained now
     label: str = ""  # a few words for a table column: where the row comes from
     note: str = ""  # set when a committed run was scored on other test images than the data at hand
+    shipped: bool = False  # the shipped default model's scores
+
+    @property
+    def name(self) -> str:
+        """The model's one name in tables, legends, titles and checks (:func:`model_name`)."""
+        return _name_of(self.run, self.shipped)
 
 
 @dataclass
@@ -49,6 +80,12 @@ class LoadedModel:
     convention: str
     origin: str
     run: dict
+    shipped: bool = False  # the shipped default model
+
+    @property
+    def name(self) -> str:
+        """The model's one name in tables, legends, titles and checks (:func:`model_name`)."""
+        return _name_of(self.run, self.shipped)
 
 
 def _data_word(description: str) -> str:
@@ -242,7 +279,7 @@ def model_for(bench: Benchmark, profile: Profile, name: str = "V", runs: str = "
         model, ckpt = checkpoint.load_model(DEFAULT_MODEL, expect=name)
         run = _read(DEFAULT_RUN / "run.json")
         return LoadedModel(model, ckpt["convention"], "shipped model: " + describe(DEFAULT_RUN, run) + ", fp16 weights",
-                           run)
+                           run, shipped=True)
     r = run_result(bench, profile, name, runs="train" if runs == "train" else "auto", device=device)
     weights = r.dir / "model.pt"
     if not weights.is_file():
@@ -263,6 +300,7 @@ def shipped_result(bench: Benchmark, test_split: str = "even", limit: int | None
         return None
     pairs = bench.select(test_split)
     if committed.metrics.get("names") == [p.name for p in pairs]:
+        committed.shipped = True
         return committed
     if limit is not None and len(pairs) > limit:
         pairs = [pairs[int(i * len(pairs) / limit)] for i in range(limit)]
@@ -282,7 +320,7 @@ def shipped_result(bench: Benchmark, test_split: str = "even", limit: int | None
     return RunResult(out, committed.run, metrics,
                      f"the shipped model ({describe(DEFAULT_RUN, committed.run)}) scored now on {len(names)} "
                      f"{test_split} images of {bench.description} (results in {out})",
-                     f"shipped model, scored now: {_data_word(bench.description)}")
+                     f"shipped model, scored now: {_data_word(bench.description)}", shipped=True)
 
 
 def official_hifst_scores(bench: Benchmark, test_split: str, scored: dict | None = None) -> dict | None:

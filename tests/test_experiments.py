@@ -38,11 +38,12 @@ def test_later_split_table_labels_published_rows(monkeypatch):
     published = {"Someone (2030)": {"mae": 0.05, "fbeta_max": 0.9}}  # a paper printing only some columns
     monkeypatch.setattr(later_split, "paper", lambda: {"later_split": published})
     m = {"mae": 0.1, "fbeta_max": 0.8, "fbeta_adaptive": 0.7, "ods": 0.85, "ap": 0.9, "n_images": 100}
-    r = RunResult(None, {}, {"ours": {"pooled": m, "paper": m | {"ods": 0.84, "ap": 0.88}}}, "",
-                  "committed: cpu-short, partial CUHK")
+    r = RunResult(None, {"profile": {"name": "cpu-short"}}, {"ours": {"pooled": m, "paper": m | {"ods": 0.84, "ap": 0.88}}},
+                  "", "committed: cpu-short, partial CUHK")
     t = later_split_table({"V": r, "fusion": r})
-    assert t.loc["DBM config V", "MAE (mean per image)"] == 0.1 and t.loc["DBM config V", "source"].startswith("ours")
-    assert t.loc["fusion", "MAE (mean per image)"] == 0.1  # not a config: its own name
+    row = "DBM (config V, cpu-short)"  # the model's one name (blurlib.runs.model_name), its recipe in it
+    assert t.loc[row, "MAE (mean per image)"] == 0.1 and t.loc[row, "source"].startswith("ours")
+    assert t.loc["fusion (cpu-short)", "MAE (mean per image)"] == 0.1  # not a config: its own name
     row = t.loc["Someone (2030)"]
     assert (row["MAE (mean per image)"], row["source"], row["test images"]) == (0.05, "published", 100)
     assert row.isna()["ODS (paper protocol)"]  # published rows report no paper protocol
@@ -53,7 +54,7 @@ def test_later_split_table_labels_every_ods_and_ap_column_by_protocol():
     r = RunResult(None, {}, {"ours": {"pooled": m, "paper": m | {"ods": 0.84, "ap": 0.88}}}, "", "committed")
     t = later_split_table({"V": r})
     assert not {"ODS", "AP", "Fβ max", "Fβ adaptive", "MAE"} & set(t.columns)  # no bare metric name
-    row = t.loc["DBM config V"]
+    row = t.loc["DBM (config V)"]  # no profile recorded: no recipe in the name
     assert (row["ODS (pooled protocol)"], row["ODS (paper protocol)"]) == (0.85, 0.84)
     assert (row["AP (pooled protocol)"], row["AP (paper protocol)"]) == (0.9, 0.88)
     assert t.loc["D-DFFNet (ICME 2023)"].isna()["ODS (paper protocol)"]  # published rows report no paper protocol
