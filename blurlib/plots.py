@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -72,6 +73,15 @@ def panel_layout(shapes: Sequence[Sequence[tuple[int, int]]], panel: float = 1.9
     return [panel] * len(shapes[0]), [round(panel * r, 4) for r in ratios]
 
 
+def panel_title(text: str, width: int = 24) -> str:
+    r"""A panel's title wrapped onto lines of at most ``width`` characters (a model's full name fits a narrow panel).
+
+    >>> panel_title("DBM (config V, paper recipe, shipped) map")
+    'DBM (config V, paper\nrecipe, shipped) map'
+    """
+    return "\n".join(textwrap.fill(line, width) for line in text.split("\n"))
+
+
 def image_rows(rows: Sequence[Sequence[np.ndarray]], columns: Sequence[str], row_labels: Sequence[str] = (),
                panel: float = 1.9, colorbar: bool | None = None):
     """A grid of images: ``rows[i][j]`` is uint8 RGB (H, W, 3) or a float map (H, W) in [0, 1] (grey, 1 = white).
@@ -106,7 +116,7 @@ def image_rows(rows: Sequence[Sequence[np.ndarray]], columns: Sequence[str], row
                 ax.set_xticks([])
                 ax.set_yticks([])
                 if i == 0:
-                    ax.set_title(columns[j])
+                    ax.set_title(panel_title(columns[j]))
                 if j == 0 and i < len(row_labels):
                     ax.set_ylabel(row_labels[i], fontsize=7)
         if colorbar:
@@ -385,7 +395,7 @@ def ranked_maps(images: Sequence[np.ndarray], maps: Sequence[np.ndarray], titles
                 ax.set_xticks([])
                 ax.set_yticks([])
                 if i == 0:
-                    ax.set_title(title)
+                    ax.set_title(panel_title(title))
                 if j == 0:
                     ax.set_ylabel(row_labels[i])
         if shown is not None:
@@ -443,14 +453,14 @@ def magnification(image: np.ndarray, mask: np.ndarray, results: dict[str, tuple[
             shown = hdl if a.ndim == 2 else shown
             if a.ndim == 3:
                 ax.add_patch(Rectangle((left, top), w, h, fill=False, ec="yellow", lw=1))
-            ax.set_title(f"({'abcdefgh'[j]}) {title}", fontsize=7)
+            ax.set_title(panel_title(f"({'abcdefgh'[j]}) {title}", 22), fontsize=7)
             ax.set_xticks([])
             ax.set_yticks([])
         span = n
         for j, (title, a) in enumerate(crops):
             ax = fig.add_subplot(grid[1, j * span:(j + 1) * span])
             ax.imshow(a, interpolation="nearest")
-            ax.set_title(title)
+            ax.set_title(panel_title(title, 40))
             ax.set_xticks([])
             ax.set_yticks([])
         _map_colorbar(fig, shown, fig.axes[:n])
