@@ -93,7 +93,8 @@ def image_rows(rows: Sequence[Sequence[np.ndarray]], columns: Sequence[str], row
     shapes = [[a.shape[:2] for a in row] for row in rows]
     widths, heights = panel_layout(shapes, panel)
     colorbar = any(a.ndim == 2 for row in rows for a in row) if colorbar is None else colorbar
-    n_title_lines = max((str(c).count("\n") + 1 for c in columns), default=1)
+    columns = [panel_title(str(c), max(12, round(12 * panel))) for c in columns]  # ~12 characters an inch
+    n_title_lines = max((c.count("\n") + 1 for c in columns), default=1)
     n_label_lines = max((str(r).count("\n") + 1 for r in row_labels), default=0)
     left = max(0.3, 0.1 + 0.13 * n_label_lines) if row_labels else 0.04  # room for every line of the row labels
     gap, top, bottom = 0.06, 0.08 + 0.17 * n_title_lines, 0.04
@@ -116,7 +117,7 @@ def image_rows(rows: Sequence[Sequence[np.ndarray]], columns: Sequence[str], row
                 ax.set_xticks([])
                 ax.set_yticks([])
                 if i == 0:
-                    ax.set_title(panel_title(columns[j]))
+                    ax.set_title(columns[j])
                 if j == 0 and i < len(row_labels):
                     ax.set_ylabel(row_labels[i], fontsize=7)
         if colorbar:
@@ -378,7 +379,9 @@ def ranked_maps(images: Sequence[np.ndarray], maps: Sequence[np.ndarray], titles
     the titles (above the images) line up; one colour bar for the maps."""
     ratios = [im.shape[1] / im.shape[0] for im in images]
     n_lines = max(t.count("\n") + 1 for t in titles)
-    height, gap, left, right, top, bottom = 1.6, 0.06, 0.3, 0.85, 0.1 + 0.17 * n_lines, 0.05  # inches
+    row_labels = [panel_title(r, 18) for r in row_labels]  # a label runs along a 1.6-inch side
+    label_lines = max(r.count("\n") + 1 for r in row_labels)
+    height, gap, left, right, top, bottom = 1.6, 0.06, 0.13 + 0.17 * label_lines, 0.85, 0.1 + 0.17 * n_lines, 0.05
     W = left + height * sum(ratios) + gap * (len(images) - 1) + right
     H = top + 2 * height + gap + bottom
     with plt.rc_context(STYLE):
