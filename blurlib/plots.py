@@ -79,7 +79,7 @@ def panel_title(text: str, width: int = 24) -> str:
     >>> panel_title("DBM (config V, paper recipe, shipped) map")
     'DBM (config V, paper\nrecipe, shipped) map'
     """
-    return "\n".join(textwrap.fill(line, width) for line in text.split("\n"))
+    return "\n".join(textwrap.fill(line, width, break_on_hyphens=False) for line in text.split("\n"))
 
 
 def image_rows(rows: Sequence[Sequence[np.ndarray]], columns: Sequence[str], row_labels: Sequence[str] = (),
