@@ -27,7 +27,7 @@ from blurlib import checkpoint, metrics, runtime
 from blurlib.baselines import METHODS
 from blurlib.data.preprocess import DEFAULT_SIZE
 from blurlib.data.synthetic import make_sample
-from blurlib.errors import BlurlibError, reason
+from blurlib.errors import BlurlibError, is_out_of_memory, reason
 from blurlib.evaluate import count, model_maps
 from blurlib.losses import DEFAULT_LOSS
 from blurlib.models import build
@@ -137,11 +137,8 @@ def run_bench(models=("V",), size: int = DEFAULT_SIZE, batch_size: int = 3, repe
     """
     try:
         return _run_bench(models, size, batch_size, repeats, warmup, device, precision, train)
-    except (torch.OutOfMemoryError, MemoryError) as e:
-        raise BlurlibError(f"bench ran out of memory at size {size}, batch {batch_size} ({reason(e)}): use a smaller "
-                           "--size or --batch-size.") from e
-    except RuntimeError as e:
-        if "memory" not in str(e):
+    except (RuntimeError, MemoryError) as e:  # torch.OutOfMemoryError is a RuntimeError
+        if not is_out_of_memory(e):
             raise
         raise BlurlibError(f"bench ran out of memory at size {size}, batch {batch_size} ({reason(e)}): use a smaller "
                            "--size or --batch-size.") from e

@@ -22,8 +22,8 @@ from blurlib.data import SOURCES as DATA_SOURCES
 from blurlib.data.preprocess import DEFAULT_SIZE
 from blurlib.data.synthetic import make_sample
 from blurlib.errors import BlurlibError
-from blurlib.evaluate import (check_baseline_folder, evaluate_run, official_hifst, score_baselines, score_folder,
-                              write_pr_csv)
+from blurlib.evaluate import (check_baseline_folder, evaluate_run, is_baseline_file, official_hifst, score_baselines,
+                              score_folder, write_pr_csv)
 from blurlib.io import MAX_PIXELS, read_map, read_rgb_noted, write_json, write_png
 from blurlib.losses import LOSSES
 from blurlib.metrics import PROTOCOLS, summarize
@@ -50,8 +50,8 @@ def torch_version() -> str:
     return torch.__version__
 
 
-def _int_at_least(low: int):
-    """An argparse type: a whole number >= ``low``, else a usage error (exit 2) naming the bound."""
+def _int_at_least(low: int, high: int | None = None):
+    """An argparse type: a whole number >= ``low`` (and <= ``high``), else a usage error (exit 2) naming the bound."""
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -59,9 +59,15 @@ def _int_at_least(low: int):
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
         if value < low:
             raise argparse.ArgumentTypeError(f"{value} is below {low}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"{value} is above {high}")
         return value
-    parse.__name__ = f"whole number >= {low}"
+    parse.__name__ = f"whole number >= {low}" + (f" and <= {high}" if high is not None else "")
     return parse
+
+
+SEED = _int_at_least(0, 2**32 - 1)
+"""A seed: the random generators (torch, NumPy) take 32 bits; a larger seed would silently repeat a smaller one."""
 
 
 def _path(text: str) -> Path:
@@ -128,6 +134,12 @@ def cmd_train(args) -> int:
     return 0
 
 
+def model_files(path: Path) -> list[Path]:
+    """The files a command reads to build its model: the checkpoint and, beside it, its int8 calibration (inputs,
+    never outputs: :func:`blurlib.outputs.plan`)."""
+    return [Path(path), calibration_path(path)]
+
+
 def cmd_predict(args) -> int:
     path = args.checkpoint or shipped_checkpoint()
     dev, _ = _announce(args, "predict")
@@ -137,7 +149,7 @@ def cmd_predict(args) -> int:
     model, ckpt = checkpoint.load_model(path, precision=args.precision)
     report = predict_folder(model, args.images, args.out, with_overlay=args.overlay, size=args.size or None,
                             convention=ckpt["convention"], device=args.device, precision=args.precision,
-                            max_pixels=args.max_pixels, tta=args.tta, overwrite=args.overwrite,
+                            max_pixels=args.max_pixels, tta=args.tta, overwrite=args.overwrite, reads=model_files(path),
                             record={"checkpoint": portable(path), "size": args.size, "tta": args.tta,
                                     "precision": args.precision})
     for note in report["notes"]:
@@ -168,6 +180,9 @@ def cmd_quantize(args) -> int:
     outputs.plan(_with_diff(target, f"the int8 calibration of {path}"), inputs=[path], overwrite=args.overwrite)  # a locked folder is said before the model loads
     model, ckpt = checkpoint.load_model(path)
     bench, pairs = _split_pairs(args)
+    if args.images > len(pairs):
+        print(f"note: --images {args.images}, but the {args.split} split here holds {len(pairs)} images: calibrating "
+              f"on all {len(pairs)}", file=sys.stderr)
     print(write_calibration(model, path, pairs, convention=ckpt["convention"], images=args.images, seed=args.seed,
                             size=args.size, data=bench.description, split=args.split,
                             command=["blurlib", *sys.argv[1:]]))
@@ -230,8 +245,12 @@ def _evaluate_run(args) -> int:
 
 
 def cmd_bench(args) -> int:
+    if args.checkpoint and not (args.baselines or args.accuracy):
+        raise BlurlibError("--checkpoint names the weights --baselines times and --accuracy scores; the speed "
+                           "benchmark times random weights. Add --baselines or --accuracy, or drop --checkpoint.")
     if args.out:
-        outputs.plan(_with_diff(args.out, "the bench report"), overwrite=args.overwrite)
+        outputs.plan(_with_diff(args.out, "the bench report"), overwrite=args.overwrite,
+                     inputs=model_files(args.checkpoint) if args.checkpoint else ())
     _announce(args, "bench")
     report = run_bench(args.models, size=args.size, batch_size=args.batch_size, repeats=args.repeats,
                        device=args.device, precision=args.precision, train=not args.no_train)
@@ -334,8 +353,10 @@ def _every_image_skipped(skipped: list[str], where: str) -> BlurlibError:
 def _check_outputs(args, suffix: str) -> list[str]:
     """Plan every output ``-o/<stem><suffix>.png`` before any work (:func:`blurlib.outputs.plan`): none is an input
     image or map, no two share a name, none replaces an existing file unless --overwrite. Returns their names."""
+    model = None if args.map else args.checkpoint or shipped_checkpoint(args.model or BASE_MODEL)
     planned = outputs.plan([(args.out / f"{path.stem}{suffix}.png", f"the result of {path}") for path in args.images],
-                           inputs=[*args.images, *(args.map or [])], overwrite=args.overwrite)
+                           inputs=[*args.images, *(args.map or []), *(model_files(model) if model else [])],
+                           overwrite=args.overwrite)
     return [p.name for p in planned]
 
 
@@ -400,7 +421,7 @@ def cmd_baselines(args) -> int:
     bench, pairs = _split_pairs(args)
     with outputs.locked(args.out):
         if args.overwrite and found:
-            with outputs.replacing(args.out) as stage:  # the old scores go whole, none is left beside the new
+            with outputs.replacing(args.out, is_baseline_file, "baseline scores") as stage:  # the old scores go whole
                 result = score_baselines(bench, pairs, args.methods, stage, size=args.size,
                                          agreement_images=args.agreement_images)
         else:
@@ -433,7 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--weights", default=WEIGHT_SOURCES[0], help=f"{', '.join(WEIGHT_SOURCES)} or a weight file")
     tr.add_argument("--split", default="train", help=SPLIT_HELP)
     tr.add_argument("--category", choices=list(CATEGORIES))
-    tr.add_argument("--seed", type=_int_at_least(0), default=0)
+    tr.add_argument("--seed", type=SEED, default=0)
     tr.add_argument("--device", help=DEVICE_HELP)
     tr.add_argument("--precision", default="auto", choices=PRECISIONS)
     tr.add_argument("--resume", action="store_true", help="continue from run-dir/checkpoint.pt")
@@ -509,7 +530,7 @@ def build_parser() -> argparse.ArgumentParser:
     qu.add_argument("--split", default="train", help="images the activation scales are observed on; " + SPLIT_HELP)
     qu.add_argument("--category", choices=list(CATEGORIES))
     qu.add_argument("--images", type=_int_at_least(1), default=32, help="how many images (a seeded sample of the split)")
-    qu.add_argument("--seed", type=_int_at_least(0), default=0)
+    qu.add_argument("--seed", type=SEED, default=0)
     qu.add_argument("--size", type=_int_at_least(MIN_SIZE), default=DEFAULT_SIZE, help="input side the images are resized to")
     qu.add_argument("--overwrite", action="store_true", help="replace the checkpoint's existing calibration")
     qu.set_defaults(func=cmd_quantize)

@@ -18,3 +18,17 @@ def reason(e: BaseException) -> str:
         return "UnpicklingError: not a file written by torch.save, or one holding foreign objects"
     lines = str(e).strip().splitlines()
     return f"{type(e).__name__}: {lines[0]}" if lines else type(e).__name__
+
+
+def is_out_of_memory(e: BaseException) -> bool:
+    """Whether ``e`` says the device ran out of memory: torch's OutOfMemoryError (CUDA), Python's MemoryError, or the
+    CPU allocator's RuntimeError ("can't allocate memory", e.g. under a container's or ``ulimit -v``'s limit).
+
+    >>> is_out_of_memory(RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory"))
+    True
+    >>> is_out_of_memory(RuntimeError("shape mismatch"))
+    False
+    """
+    if isinstance(e, MemoryError) or type(e).__name__ == "OutOfMemoryError":
+        return True
+    return isinstance(e, RuntimeError) and ("can't allocate memory" in str(e) or "out of memory" in str(e))

@@ -65,8 +65,14 @@ def map_folder(folder: Path, invert: bool = False, suffix: str = "") -> Callable
             if other:
                 raise BlurlibError(f"{other[0]}: maps are read as PNG (8- or 16-bit grey, 255 = blurred), not "
                                    f"{other[0].suffix}; save the maps as PNG.")
-            raise BlurlibError(f"{path}: no prediction for mask {p.mask}. Predict every test image, or evaluate "
-                               "a smaller split.")
+            named = sorted(folder.glob(f"{p.name}?*.png"))  # e.g. out_of_focus0002_HiFSTBlurMap.png
+            if named and not suffix:
+                hint = named[0].stem[len(p.name):]
+                raise BlurlibError(f"{path}: no prediction for mask {p.mask}, but {named[0].name} is there; pass "
+                                   f"--suffix {hint} if your maps' names end so.")
+            raise BlurlibError(f"{path}: no prediction for mask {p.mask}. Predict every image of the split; where "
+                               "your copy lacks some images, score the maps of those present with --category (e.g. "
+                               "defocus) or a smaller --split.")
         q = read_grey(path, single_channel=True)
         map_of.peak = max(map_of.peak, int(q.max()) if q.size else 0)
         return 255 - q if invert else q
@@ -474,8 +480,15 @@ def agreement(pairs: Sequence[Pair], a: Callable[[Pair], np.ndarray], b: Callabl
     return out
 
 
+def is_baseline_file(name: str) -> bool:
+    """Whether an entry of a folder is part of baseline scores (:func:`score_baselines` writes ``metrics.json``,
+    ``pr_<method>.csv`` and, from a tree with uncommitted changes, its diff)."""
+    return name == "metrics.json" or (name.startswith("pr_") and name.endswith(".csv")) or name.endswith(".diff")
+
+
 def check_baseline_folder(out_dir: str | os.PathLike) -> None:
-    """A :class:`BlurlibError` when ``out_dir`` is no place for baseline scores: a training run's folder (it holds
+    """A :class:`BlurlibError` when ``out_dir`` is no place for baseline scores: a folder holding anything but baseline
+    scores (:func:`is_baseline_file`: another command's maps, a user's notes), a training run's folder (it holds
     ``run.json``; its own ``metrics.json`` would be replaced, and ``blurlib publish`` would ship the baselines as the
     run's scores), or a folder whose ``metrics.json`` is another kind of result (not baseline scores, which name their
     ``methods``). ``--overwrite`` does not lift it: it replaces baseline scores, never another command's result."""
@@ -483,6 +496,11 @@ def check_baseline_folder(out_dir: str | os.PathLike) -> None:
     if (out / "run.json").is_file():
         raise BlurlibError(f"{out}: holds a training run (run.json); nothing was written. Write baseline scores into "
                            "a folder of their own (e.g. --out runs/baselines_even).")
+    foreign = sorted(p.name for p in out.iterdir() if not is_baseline_file(p.name)) if out.is_dir() else []
+    if foreign:
+        names = ", ".join(foreign[:3]) + (", …" if len(foreign) > 3 else "")
+        raise BlurlibError(f"{out}: holds {names}, which baseline scores do not; nothing was written. Write baseline "
+                           "scores into a folder of their own (e.g. --out runs/baselines_even).")
     metrics = out / "metrics.json"
     if metrics.is_file():
         try:

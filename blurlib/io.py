@@ -135,6 +135,17 @@ def read_rgb_noted(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> tup
             a = np.clip(a / (65535.0 if wide else 255.0) * 255.0, 0, 255).astype(np.uint8)
             notes.append(f"{im.mode} grey {'scaled 65535 -> 255' if wide else 'read as 8 bits'}, repeated to RGB")
             return np.repeat(a[..., None], 3, axis=2), "; ".join(notes)
+        if im.mode == "F":  # floating-point grey: [0, 1] (or 0-255) scaled to 8 bits; no other range has a meaning
+            a = np.asarray(im, dtype=np.float64)
+            finite = a[np.isfinite(a)]
+            lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (np.nan, np.nan)
+            if not finite.size or finite.size < a.size or lo < 0 or hi > 255:
+                raise BlurlibError(f"{path}: a floating-point image with values outside 0-255 (or not finite: "
+                                   f"{lo:g} to {hi:g}); save it as an 8- or 16-bit image.")
+            unit = hi <= 1.0
+            notes.append(f"float grey {'scaled [0, 1] -> 0-255' if unit else 'read as 0-255'}, repeated to RGB")
+            a = np.clip(np.rint(a * 255.0 if unit else a), 0, 255).astype(np.uint8)
+            return np.repeat(a[..., None], 3, axis=2), "; ".join(notes)
         if im.mode != "RGB":
             notes.append(f"{_MODE_NAMES.get(im.mode, im.mode)} converted to RGB")
         return np.asarray(im.convert("RGB")), "; ".join(notes) or None

@@ -23,7 +23,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from blurlib.errors import BlurlibError
@@ -179,10 +179,15 @@ def set_aside(folder: str | os.PathLike, paths: Iterable[Path]) -> Iterator[None
 
 
 @contextlib.contextmanager
-def replacing(folder: str | os.PathLike) -> Iterator[Path]:
+def replacing(folder: str | os.PathLike, belongs: Callable[[str], bool] | None = None,
+              what: str = "the result") -> Iterator[Path]:
     """Write a result folder whole: yield an empty staging folder beside ``folder``; when the block succeeds the
     staging folder takes ``folder``'s place (the old one is removed after), else it is removed and ``folder`` is
     untouched. Nothing of the old result survives into the new one.
+
+    ``belongs(name)``: whether an entry of the old folder is part of ``what`` (the kind of result being replaced).
+    An old folder holding anything else — a user's notes, another command's files, a training run's weights — is
+    refused before anything is written: replacing a result never removes what is not part of it.
 
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp()) / "res"
@@ -192,10 +197,21 @@ def replacing(folder: str | os.PathLike) -> Iterator[Path]:
     ...     _ = (stage / "new.csv").write_text("new")
     >>> sorted(p.name for p in d.iterdir())
     ['new.csv']
+    >>> _ = (d / "notes.txt").write_text("mine")
+    >>> with replacing(d, lambda name: name.endswith(".csv"), "scores") as stage:
+    ...     pass  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    blurlib.errors.BlurlibError: ...res: holds notes.txt besides scores; nothing was written. Move it out, or choose another folder.
     """
     folder = Path(folder)
     check_name(folder)
     check_not_dataset(folder)
+    if belongs is not None and folder.is_dir():
+        foreign = sorted(p.name for p in folder.iterdir() if not belongs(p.name))
+        if foreign:
+            names = ", ".join(foreign[:3]) + (", …" if len(foreign) > 3 else "")
+            raise BlurlibError(f"{folder}: holds {names} besides {what}; nothing was written. Move "
+                               f"{'it' if len(foreign) == 1 else 'them'} out, or choose another folder.")
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name[:64]}.new-"))
@@ -356,8 +372,9 @@ def remove_empty(folders: Iterable[Path]) -> None:
 
 
 def lock_path(folder: Path) -> Path:
-    """The lock file of ``folder`` (:data:`LOCK_SUFFIX`)."""
-    folder = Path(os.path.abspath(folder))
+    """The lock file of ``folder`` (:data:`LOCK_SUFFIX`), beside the folder its path resolves to: every name of one
+    folder (a symbolic link, ``a/../b``) takes the same lock."""
+    folder = Path(os.path.realpath(folder))
     name = folder.name
     if len(os.fsencode(name)) > 128:  # a long name: shortened, made unique by its hash, within the file system's limit
         name = f"{name[:64]}-{hashlib.sha1(os.fsencode(name)).hexdigest()[:12]}"

@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from blurlib import outputs, runtime
 from blurlib.data.preprocess import DEFAULT_SIZE, normalize, resize_pair
-from blurlib.errors import BlurlibError
+from blurlib.errors import BlurlibError, is_out_of_memory, reason
 from blurlib.io import IMAGE_SUFFIXES, MAX_PIXELS, read_rgb_noted, write_png
 from blurlib.models import VGG16
 
@@ -198,6 +198,11 @@ def predict_files(model: torch.nn.Module, paths: Iterable[Path], out_dir: Path, 
                     m = predict_map(model, image, **kw)
                 except BlurlibError as e:
                     error = f"{path}: {e}"
+                except (RuntimeError, MemoryError) as e:
+                    if not is_out_of_memory(e):
+                        raise
+                    error = (f"{path}: ran out of memory predicting its {image.shape[1]}x{image.shape[0]} map "
+                             f"({reason(e)}); predict it at a smaller --size, or lower --max-pixels")
                 else:
                     error = None
             if error is not None:
@@ -211,7 +216,7 @@ def predict_files(model: torch.nn.Module, paths: Iterable[Path], out_dir: Path, 
 
 
 def predict_folder(model: torch.nn.Module, inputs: Iterable[str | Path], out_dir: Path, *, progress: bool = True,
-                   overwrite: bool = False, record: dict | None = None, **kw) -> dict:
+                   overwrite: bool = False, record: dict | None = None, reads: Iterable[str | Path] = (), **kw) -> dict:
     """:func:`predict_files` over files and folders with a progress bar.
 
     Returns ``images`` (maps written), ``failed`` (one message per skipped image, naming it), ``seconds``,
@@ -235,7 +240,7 @@ def predict_folder(model: torch.nn.Module, inputs: Iterable[str | Path], out_dir
     planned = [(out_dir / f"{p.stem}.png", f"the map of {p}") for p in paths]
     if kw.get("with_overlay"):
         planned += [(out_dir / f"{p.stem}_overlay.png", f"the overlay of {p}") for p in paths]
-    outputs.plan(planned, inputs=paths, overwrite=overwrite)
+    outputs.plan(planned, inputs=[*paths, *reads], overwrite=overwrite)
     record = dict(record or {})
     with outputs.file_set(out_dir, "predict", [p.name for p, _ in planned], overwrite=overwrite,
                           record=record) as stage:

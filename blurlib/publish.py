@@ -30,6 +30,17 @@ RESULT_FILES = (*PROVENANCE_FILES, "log.jsonl", "pr.csv", PR_FULL, "pr_hifst_off
 RESULT_PATTERNS = ("metrics_tta-*.json", "pr_tta-*.csv")
 """Scores of the run made with test-time augmentation (:func:`blurlib.evaluate.tta_suffix`), published alike."""
 WEIGHTS = "model_fp16.pt"
+DERIVED = ("int8_calibration.json", "int8_calibration.diff")
+"""Files other commands derive from a published run's weights (``blurlib quantize``): replaced with the run."""
+
+
+def is_published_file(name: str) -> bool:
+    """Whether an entry of a folder is part of a published run (what :func:`publish` writes, and what other commands
+    derive from its weights); a training run's ``checkpoint.pt`` or ``model.pt``, or a user's file, is not."""
+    from fnmatch import fnmatch
+
+    return (name in (*RESULT_FILES, WEIGHTS, "maps", *DERIVED) or name.endswith(".diff")
+            or any(fnmatch(name, pattern) for pattern in RESULT_PATTERNS))
 
 
 def _provenance_files(run_dir: Path) -> list[Path]:
@@ -83,16 +94,18 @@ def publish(run_dir: Path, dest: Path, with_weights: bool = False, *, allow_dirt
         raise BlurlibError(f"{run_dir}: made from a tree with uncommitted changes but {', '.join(missing)} is "
                            "missing, so no commit rebuilds it; commit the code and run it again.")
     held = sorted(p for p in dest.iterdir() if not p.name.startswith(".")) if dest.is_dir() else []
-    if held and not (dest / "run.json").is_file() and not (dest / "metrics.json").is_file():
-        names = ", ".join(p.name for p in held[:3]) + (", …" if len(held) > 3 else "")
-        raise BlurlibError(f"{dest}: holds other files ({names}), not a published run; nothing there is touched, "
-                           "not even with --overwrite. Choose a new or empty destination folder.")
+    foreign = [p.name for p in held if not is_published_file(p.name)]
+    if foreign or (held and not (dest / "run.json").is_file() and not (dest / "metrics.json").is_file()):
+        names = ", ".join((foreign or [p.name for p in held])[:3]) + (", …" if len(foreign or held) > 3 else "")
+        raise BlurlibError(f"{dest}: holds {names}, which no published run holds (a training run's weights or "
+                           "checkpoint, or files of your own); nothing there is touched, not even with --overwrite. "
+                           "Choose a new or empty destination folder.")
     if not overwrite:
         outputs.refuse_existing(dest, held, "a published run")
     names = [*RESULT_FILES, *diffs] + [p.name for pattern in RESULT_PATTERNS for p in sorted(run_dir.glob(pattern))]
     with outputs.locked(dest), outputs.locked(run_dir):  # no second writer of either meanwhile
         try:
-            with outputs.replacing(dest) as stage:  # the new run beside the old; swapped in whole, or nothing changes
+            with outputs.replacing(dest, is_published_file, "a published run") as stage:  # swapped in whole, or not
                 for name in dict.fromkeys(names):
                     if (run_dir / name).is_file():
                         shutil.copy2(run_dir / name, stage / name)

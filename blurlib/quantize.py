@@ -41,7 +41,7 @@ from torch.ao.quantization.observer import FixedQParamsObserver, HistogramObserv
 from blurlib.data.cuhk import Pair
 from blurlib.data.preprocess import DEFAULT_SIZE, normalize, resize_pair
 from blurlib.errors import BlurlibError
-from blurlib.io import write_json
+from blurlib.io import file_sha256, write_json
 from blurlib.models import BlurMapper, UNetRefiner
 from blurlib.provenance import provenance
 
@@ -170,7 +170,7 @@ def write_calibration(model: nn.Module, checkpoint_path: str | Path, pairs: Sequ
     path = calibration_path(checkpoint_path)
     chosen = sorted(random.Random(seed).sample(list(pairs), min(images, len(pairs))), key=lambda p: p.name)
     calib = calibrate(model, (p.load()[0] for p in chosen), convention=convention, size=size)
-    calib |= {"checkpoint": Path(checkpoint_path).name, "data": data, "split": split, "seed": seed,
+    calib |= {"checkpoint": Path(checkpoint_path).name, "checkpoint_sha256": file_sha256(checkpoint_path), "data": data, "split": split, "seed": seed,
               "names": [p.name for p in chosen],
               "provenance": provenance(command, result=path)}  # from a dirty tree its diff beside it
     write_json(path, calib)
@@ -179,7 +179,8 @@ def write_calibration(model: nn.Module, checkpoint_path: str | Path, pairs: Sequ
 
 def check_calibration_owner(checkpoint_path: str | Path) -> None:
     """A :class:`BlurlibError` when the calibration beside ``checkpoint_path`` was made for another checkpoint of the
-    same folder (one calibration file per folder): it would quantize this model with another's scales."""
+    same folder (one calibration file per folder), or for other weights under the same name (its recorded SHA-256):
+    it would quantize this model with another's scales."""
     path = calibration_path(checkpoint_path)
     try:
         owner = json.loads(path.read_text()).get("checkpoint")
@@ -189,6 +190,10 @@ def check_calibration_owner(checkpoint_path: str | Path) -> None:
     if owner and owner != mine:
         raise BlurlibError(f"{path}: is the int8 calibration of {owner}, not of {mine} (one calibration per folder); "
                            f"put {mine} in a folder of its own and run `blurlib quantize --checkpoint` on it there.")
+    held = json.loads(path.read_text()).get("checkpoint_sha256")  # calibrations before the hash was kept lack it
+    if held and Path(checkpoint_path).is_file() and held != file_sha256(checkpoint_path):
+        raise BlurlibError(f"{path}: was made for another {mine} (its SHA-256 differs: the weights were replaced "
+                           f"since); calibrate again with `blurlib quantize --checkpoint {checkpoint_path} --overwrite`.")
 
 
 def load_int8(model: nn.Module, checkpoint_path: str | Path) -> Int8BlurMapper:

@@ -95,3 +95,10 @@ def test_bench_command_prints_the_memory(capsys, monkeypatch):
     monkeypatch.setattr("blurlib.cli.run_bench", lambda *a, **k: {**report, "models": {}, "peak_rss_bytes": 1 << 30})
     assert main(["bench", "--size", "32", "--device", "cpu"]) == 0
     assert "peak resident memory of the process: 1024 MiB" in capsys.readouterr().out
+
+
+def test_a_checkpoint_the_speed_benchmark_would_ignore_is_refused(tmp_path, capsys):
+    from blurlib.cli import main
+
+    assert main(["bench", "--models", "V", "--size", "32", "--no-train", "--checkpoint", str(tmp_path / "m.pt")]) == 2
+    assert "--checkpoint names the weights --baselines times and --accuracy scores" in capsys.readouterr().err

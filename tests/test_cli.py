@@ -75,7 +75,14 @@ def test_evaluate_errors_name_the_file(synthetic_root, tmp_path, capsys):
     (tmp_path / "some").mkdir()
     Image.fromarray(np.zeros((64, 64), np.uint8)).save(tmp_path / "some" / "motion0004.png")
     assert main(["evaluate", "--pred", str(tmp_path / "some"), "--gt", str(synthetic_root)]) == 2
-    assert "no prediction for mask" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no prediction for mask" in err and "--category" in err
+    named = tmp_path / "named"  # maps named like the official HiFST ones: the suffix to pass is named
+    named.mkdir()
+    first = sorted((synthetic_root / "gt").glob("*.png"))[0].stem
+    Image.fromarray(np.zeros((64, 64), np.uint8)).save(named / f"{first}_HiFSTBlurMap.png")
+    assert main(["evaluate", "--pred", str(named), "--gt", str(synthetic_root), "--split", "all"]) == 2
+    assert "pass --suffix _HiFSTBlurMap" in capsys.readouterr().err
 
 
 def test_predict_without_checkpoint_or_with_a_bad_one(tmp_path, capsys):
@@ -393,7 +400,19 @@ def test_publish_never_replaces_a_folder_that_holds_no_published_run(tmp_path, c
     run = _fake_run(tmp_path / "run", "a" * 40)
     for extra in ([], ["--overwrite"]):
         assert main(["publish", str(run), str(mine), *extra]) == 2
-        assert "holds other files (thesis.tex), not a published run" in capsys.readouterr().err
+        assert "thesis: holds thesis.tex, which no published run holds" in capsys.readouterr().err
     assert [p.name for p in mine.iterdir()] == ["thesis.tex"]
+    pub = tmp_path / "pub"  # a published run with a user's note beside it: the note is never removed
+    assert main(["publish", str(run), str(pub)]) == 0
+    (pub / "NOTES.md").write_text("mine")
+    trained = _fake_run(tmp_path / "trained", "a" * 40)  # another training run: its weights are not a published run's
+    (trained / "model.pt").write_bytes(b"weights")
+    (trained / "checkpoint.pt").write_bytes(b"state")
+    for dest, kept in ((pub, "NOTES.md"), (trained, "model.pt, checkpoint.pt")):
+        before = {p.name: p.read_bytes() for p in dest.iterdir()}
+        assert main(["publish", str(run), str(dest), "--overwrite"]) == 2
+        err = capsys.readouterr().err
+        assert "which no published run holds" in err and all(n in err for n in kept.split(", ")), err
+        assert {p.name: p.read_bytes() for p in dest.iterdir()} == before
     assert main(["publish", str(tmp_path / "nowhere"), str(tmp_path / "p")]) == 2
     assert "nowhere: no such run folder" in capsys.readouterr().err

@@ -46,6 +46,40 @@ def test_predict_into_the_folder_of_png_photos_is_refused(model_file, photos, ca
                  "--size", "32", "--overlay"]) == 0  # another folder: fine
 
 
+def test_the_model_file_a_command_reads_is_never_one_of_its_outputs(model_file, photos, tmp_path, capsys):
+    """predict, magnify and bench read a checkpoint: an output of the same name is refused, even with --overwrite."""
+    ck = tmp_path / "ck"
+    ck.mkdir()
+    weights = ck / "p1.png"  # a checkpoint named like the map predict would write
+    weights.write_bytes(model_file.read_bytes())
+    magnified = ck / "p1_magnified.png"
+    magnified.write_bytes(model_file.read_bytes())
+    before = digest(ck)
+    assert main(["predict", str(photos / "p1.png"), "--checkpoint", str(weights), "-o", str(ck), "--size", "32",
+                 "--overwrite"]) == 2
+    assert "p1.png: would overwrite the input" in capsys.readouterr().err
+    assert main(["magnify", str(photos / "p1.png"), "--checkpoint", str(magnified), "-o", str(ck), "--overwrite"]) == 2
+    assert "p1_magnified.png: would overwrite the input" in capsys.readouterr().err
+    assert main(["bench", "--models", "V", "--size", "32", "--no-train", "--baselines", "--checkpoint", str(weights),
+                 "--out", str(weights), "--overwrite"]) == 2
+    assert "would overwrite the input" in capsys.readouterr().err
+    assert digest(ck) == before
+
+
+def test_running_out_of_memory_on_one_image_skips_it_in_one_line(model_file, photos, tmp_path, capsys, monkeypatch):
+    import blurlib.predict as predict
+
+    def no_memory(*a, **kw):  # what the CPU allocator raises under a container's memory limit
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] . DefaultCPUAllocator: can't allocate memory: you "
+                           "tried to allocate 123456789 bytes.")
+    monkeypatch.setattr(predict, "predict_map", no_memory)
+    assert main(["predict", str(photos / "p1.png"), "--checkpoint", str(model_file), "-o", str(tmp_path / "o"),
+                 "--size", "32"]) == 2
+    err = capsys.readouterr().err
+    assert "ran out of memory predicting its" in err and "smaller --size" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
 def test_train_without_resume_into_a_finished_run_is_refused(synthetic, tmp_path):
     run = train(synthetic, tmp_path / "run", model_name="I", profile=TINY.replace(iterations=2), progress=False,
                 precision="fp32")
@@ -301,6 +335,9 @@ def test_every_run_states_its_device_and_precision(model_file, photos, tmp_path,
     (["magnify", "--sigma", "nan"], "argument --sigma"),
     (["train", "--iterations", "0"], "argument --iterations"),
     (["quantize", "--images", "0"], "argument --images"),
+    (["train", "--seed", str(2**32)], f"argument --seed: {2**32} is above {2**32 - 1}"),  # would repeat seed 0
+    (["train", "--seed", "99999999999999999999"], "argument --seed"),
+    (["quantize", "--seed", "-1"], "argument --seed: -1 is below 0"),
 ])
 def test_bad_numeric_arguments_are_usage_errors(args, words, capsys, tmp_path):
     needs = {"predict": ["x.png", "-o", str(tmp_path)], "magnify": ["x.png", "-o", str(tmp_path)],

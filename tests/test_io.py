@@ -41,6 +41,18 @@ def test_16_bit_grey_is_scaled_to_8_bits(tmp_path):
     assert "scaled 65535 -> 255" in note
 
 
+def test_float_grey_is_scaled_from_its_unit_range_or_refused(tmp_path):
+    """A 32-bit float TIFF in [0, 1] is a picture, not a black image; a range that means nothing is refused."""
+    path = tmp_path / "float.tif"
+    Image.fromarray(np.array([[0.0, 0.5, 1.0]], np.float32)).save(path)
+    a, note = read_rgb_noted(path)
+    assert a[0, :, 0].tolist() == [0, 128, 255] and (a[..., 0] == a[..., 2]).all()
+    assert "float grey scaled [0, 1] -> 0-255" in note
+    Image.fromarray(np.array([[-3.0, 900.0]], np.float32)).save(path)
+    with pytest.raises(BlurlibError, match="float.tif: a floating-point image with values outside 0-255"):
+        read_rgb_noted(path)
+
+
 def test_exif_rotated_photo_is_read_as_shown(tmp_path):
     """Orientation 6 = the camera was turned: viewers rotate 90° clockwise, so must we."""
     raw = np.zeros((4, 6, 3), np.uint8)

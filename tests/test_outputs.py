@@ -89,6 +89,17 @@ def test_a_second_writer_of_a_locked_folder_is_refused_and_the_lock_goes_with_th
         pass
 
 
+def test_every_name_of_a_folder_takes_its_one_lock(tmp_path):
+    """A symbolic link (or a/../b) to a folder being written is the same folder: the second writer is refused."""
+    (tmp_path / "o").mkdir()
+    (tmp_path / "alias").symlink_to(tmp_path / "o")
+    assert outputs.lock_path(tmp_path / "alias") == outputs.lock_path(tmp_path / "x" / ".." / "o")
+    with outputs.locked(tmp_path / "o"):
+        with pytest.raises(BlurlibError, match="another blurlib command .* is writing it"):
+            with outputs.locked(tmp_path / "alias"):
+                pass
+
+
 def test_no_file_is_written_into_a_folder_another_command_is_writing(tmp_path):
     run = tmp_path / "run"
     with outputs.locked(run):  # as a run still training holds it
@@ -309,6 +320,15 @@ def test_baselines_go_into_a_folder_of_their_own(synthetic_root, tiny_run, tmp_p
         assert main([*common, "--out", str(other), *flag]) == 2
         assert "is not a baseline scoring" in capsys.readouterr().err
     assert json.loads((other / "metrics.json").read_text()) == {"ods": 0.9} and len(list(other.iterdir())) == 1
+    maps = tmp_path / "maps"  # another command's output, a user's notes: never mixed with scores, never removed
+    maps.mkdir()
+    (maps / "a.png").write_bytes(b"a map")
+    (maps / "notes.txt").write_text("mine")
+    before = digest(maps)
+    for flag in ([], ["--update"], ["--overwrite"]):
+        assert main([*common, "--out", str(maps), *flag]) == 2
+        assert "holds a.png, notes.txt, which baseline scores do not" in capsys.readouterr().err
+    assert digest(maps) == before
 
 
 def test_evaluate_says_which_maps_have_no_mask_to_be_scored_against(synthetic_root, tmp_path, capsys):

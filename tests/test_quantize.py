@@ -112,6 +112,12 @@ def test_cli_quantize_then_predict_int8(synthetic, synthetic_root, tmp_path, cap
     first = a["precisions"][0]
     assert a["precisions"] == [first, "int8"] and a["test_images"] == 3
     assert a["ods_change"]["int8"] == pytest.approx(a["int8"]["ods"] - a[first]["ods"], abs=1e-4)
+    other = train(synthetic, tmp_path / "other", model_name="I", seed=1,
+                  profile=profiles.get("smoke").replace(size=32, iterations=1), progress=False)
+    ckpt.write_bytes((other / "model.pt").read_bytes())  # other weights under the same name: the scales are not theirs
+    assert main([*predict, "--overwrite"]) == 2
+    err = capsys.readouterr().err
+    assert "was made for another model.pt (its SHA-256 differs" in err and "--overwrite" in err
 
 
 def test_one_loader_gives_a_checkpoints_model_ready_for_each_precision(float_model, synthetic, tmp_path):
