@@ -353,7 +353,12 @@ def _every_image_skipped(skipped: list[str], where: str) -> BlurlibError:
 def _check_outputs(args, suffix: str) -> list[str]:
     """Plan every output ``-o/<stem><suffix>.png`` before any work (:func:`blurlib.outputs.plan`): none is an input
     image or map, no two share a name, none replaces an existing file unless --overwrite. Returns their names."""
-    model = None if args.map else args.checkpoint or shipped_checkpoint(args.model or BASE_MODEL)
+    model = None if args.map else args.checkpoint
+    if model is None and not args.map:
+        try:
+            model = shipped_checkpoint(args.model or BASE_MODEL)
+        except BlurlibError:
+            model = None  # none shipped: said where the model is loaded, after the device
     planned = outputs.plan([(args.out / f"{path.stem}{suffix}.png", f"the result of {path}") for path in args.images],
                            inputs=[*args.images, *(args.map or []), *(model_files(model) if model else [])],
                            overwrite=args.overwrite)

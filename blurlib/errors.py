@@ -31,4 +31,5 @@ def is_out_of_memory(e: BaseException) -> bool:
     """
     if isinstance(e, MemoryError) or type(e).__name__ == "OutOfMemoryError":
         return True
-    return isinstance(e, RuntimeError) and ("can't allocate memory" in str(e) or "out of memory" in str(e))
+    words = ("can't allocate memory", "not enough memory", "out of memory", "DefaultCPUAllocator")
+    return isinstance(e, RuntimeError) and any(w in str(e) for w in words)
