@@ -211,7 +211,7 @@ def cmd_evaluate(args) -> int:
         read = [*_files(args.pred), *_files(Path(args.gt) / "gt")]
         outputs.plan([(args.pr_csv, "the PR curves")], inputs=read, overwrite=args.overwrite)
     c = score_folder(args.pred, args.gt, split=args.split, category=args.category, invert=args.invert,
-                     suffix=args.suffix)
+                     suffix=args.suffix, allow_partial=args.allow_partial)
     result = summarize(c, args.protocol)
     if args.pr_csv:
         write_pr_csv(args.pr_csv, c)
@@ -248,6 +248,10 @@ def cmd_bench(args) -> int:
     if args.checkpoint and not (args.baselines or args.accuracy):
         raise BlurlibError("--checkpoint names the weights --baselines times and --accuracy scores; the speed "
                            "benchmark times random weights. Add --baselines or --accuracy, or drop --checkpoint.")
+    if args.accuracy and (weights := args.checkpoint or shipped_checkpoint()).is_file() \
+            and not calibration_path(weights).is_file():
+        raise BlurlibError(f"{calibration_path(weights)}: no int8 calibration for {weights}, and --accuracy scores "
+                           f"int8 beside float; create it first: blurlib quantize --checkpoint {weights} --root DATA.")
     if args.out:
         outputs.plan(_with_diff(args.out, "the bench report"), overwrite=args.overwrite,
                      inputs=model_files(args.checkpoint) if args.checkpoint else ())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -95,9 +96,12 @@ def check_map_scale(map_of: Callable[[Pair], np.ndarray], folder: Path) -> None:
 
 
 def score_folder(pred: Path, gt: Path, *, split: str = "test", category: str | None = None, invert: bool = False,
-                 suffix: str = "") -> Counts:
+                 suffix: str = "", allow_partial: bool = False) -> Counts:
     """Counts of the maps of folder ``pred`` (``<name><suffix>.png``, 255 = blurred; ``invert``: 255 = sharp) against
     the masks of dataset root ``gt`` (only its ``gt/`` is needed) in ``split`` and ``category``.
+
+    ``allow_partial``: score only the masks that have a map (a copy of the benchmark lacking images has no maps of
+    them), said on stderr with how many; without it a mask without a map is an error that says how many lack one.
 
     A root without ``gt/``, a selection without masks, a missing map or maps saved as 0/1 is a :class:`BlurlibError`
     naming the folder or file.
@@ -108,6 +112,17 @@ def score_folder(pred: Path, gt: Path, *, split: str = "test", category: str | N
     pairs = masks.select_masks(split, category)
     if not pairs:
         raise BlurlibError(f"{gt}: no masks in split {split!r}, category {category!r}.")
+    have = [p for p in pairs if (Path(pred) / f"{p.name}{suffix}.png").is_file()]
+    if have and len(have) < len(pairs):
+        if not allow_partial:
+            lacking = next(p for p in pairs if p not in have)
+            raise BlurlibError(f"{Path(pred) / (lacking.name + suffix + '.png')}: no prediction for mask {lacking.mask}, "
+                               f"nor for {len(pairs) - len(have) - 1} more of the {len(pairs)} masks of the selection. "
+                               "Predict them, or pass --allow-partial to score only the "
+                               f"{len(have)} masks that have a map.")
+        print(f"note: scoring the {len(have)} of {len(pairs)} masks of the selection that have a map in {pred} "
+              "(--allow-partial)", file=sys.stderr)
+        pairs = have
     maps = map_folder(pred, invert=invert, suffix=suffix)
     c = count(pairs, maps)
     check_unmatched(pred, suffix, {p.name for p in masks.select_masks("all")}, Path(gt) / "gt", len(pairs))

@@ -102,3 +102,15 @@ def test_a_checkpoint_the_speed_benchmark_would_ignore_is_refused(tmp_path, caps
 
     assert main(["bench", "--models", "V", "--size", "32", "--no-train", "--checkpoint", str(tmp_path / "m.pt")]) == 2
     assert "--checkpoint names the weights --baselines times and --accuracy scores" in capsys.readouterr().err
+
+
+def test_accuracy_without_an_int8_calibration_names_the_one_fix(tmp_path, capsys):
+    from blurlib import checkpoint
+    from blurlib.cli import main
+    from blurlib.models import build
+
+    checkpoint.save(tmp_path / "m.pt", build("I"), "I", "caffe")
+    assert main(["bench", "--models", "I", "--size", "32", "--no-train", "--accuracy", "--checkpoint",
+                 str(tmp_path / "m.pt")]) == 2
+    err = capsys.readouterr().err
+    assert "no int8 calibration for" in err and "blurlib quantize --checkpoint" in err and "bf16" not in err

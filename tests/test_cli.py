@@ -76,13 +76,24 @@ def test_evaluate_errors_name_the_file(synthetic_root, tmp_path, capsys):
     Image.fromarray(np.zeros((64, 64), np.uint8)).save(tmp_path / "some" / "motion0004.png")
     assert main(["evaluate", "--pred", str(tmp_path / "some"), "--gt", str(synthetic_root)]) == 2
     err = capsys.readouterr().err
-    assert "no prediction for mask" in err and "--category" in err
+    assert "no prediction for mask" in err and "--allow-partial to score only the 1 masks that have a map" in err
     named = tmp_path / "named"  # maps named like the official HiFST ones: the suffix to pass is named
     named.mkdir()
     first = sorted((synthetic_root / "gt").glob("*.png"))[0].stem
     Image.fromarray(np.zeros((64, 64), np.uint8)).save(named / f"{first}_HiFSTBlurMap.png")
     assert main(["evaluate", "--pred", str(named), "--gt", str(synthetic_root), "--split", "all"]) == 2
     assert "pass --suffix _HiFSTBlurMap" in capsys.readouterr().err
+    few = tmp_path / "few"  # maps of only some masks (a copy lacking images): --allow-partial scores those, and says so
+    few.mkdir()
+    masks = sorted((synthetic_root / "gt").glob("*.png"))
+    for mask in masks[:2]:
+        (few / mask.name).write_bytes(mask.read_bytes())
+    args = ["evaluate", "--pred", str(few), "--gt", str(synthetic_root), "--split", "all"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert f"nor for {len(masks) - 3} more of the {len(masks)} masks" in err and "--allow-partial to score only the 2" in err
+    assert main([*args, "--allow-partial"]) == 0
+    assert f"scoring the 2 of {len(masks)} masks of the selection that have a map" in capsys.readouterr().err
 
 
 def test_predict_without_checkpoint_or_with_a_bad_one(tmp_path, capsys):
