@@ -51,11 +51,12 @@ CELL_RECORDS = ("execution",)
 def strip_paths(notebook: Path) -> None:
     """Drop what differs between two runs of the same notebook on the same results from the executed ``notebook``:
     papermill's ``input_path`` and ``output_path`` (absolute paths of the machine that ran it) and each cell's
-    timings (:data:`CELL_TIMES`, :data:`CELL_RECORDS`); papermill's record of the whole run (parameters, start, end, duration) is kept."""
+    timings (:data:`CELL_TIMES`, :data:`CELL_RECORDS`) and the whole run's (start, end, duration); papermill's record of
+    the parameters is kept."""
     nb = nbformat.read(notebook, as_version=nbformat.NO_CONVERT)
     changed = False
     record = nb.metadata.get("papermill", {})
-    for key in ("input_path", "output_path"):
+    for key in ("input_path", "output_path", *CELL_TIMES):
         changed |= record.pop(key, None) is not None
     for cell in nb.cells:
         times = cell.get("metadata", {}).get("papermill", {})

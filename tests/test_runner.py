@@ -34,7 +34,7 @@ def test_executed_notebooks_keep_no_paths_of_the_machine_nor_cell_timings(run_no
     nbformat.write(nb, path)
     run_notebooks.strip_paths(path)
     kept = nbformat.read(path, as_version=4)
-    assert kept.metadata["papermill"] == {"parameters": {"profile": "smoke"}, "duration": 1.5}
+    assert kept.metadata["papermill"] == {"parameters": {"profile": "smoke"}}  # no times: they change every run
     assert "/home/someone" not in path.read_text() and kept.cells[0].source == "1 + 1"
     assert kept.cells[0].metadata["papermill"] == {"status": "completed"}  # no per-cell timings: they change every run
     assert "execution" not in kept.cells[0].metadata  # nor the kernel's message times
