@@ -330,6 +330,44 @@ def published_comparison(ours: dict[str, tuple[np.ndarray, np.ndarray]],
     return fig
 
 
+def implied_curves(implied: dict[str, tuple[np.ndarray, np.ndarray]], title: str = "", ncols: int = 4):
+    """One panel per method of ``implied`` (``{method: (recall, precision)}``, each (256,), the curve the absent images
+    would need, :func:`blurlib.baselines.published.implied_curve`): recall and precision against the level k of the
+    threshold k/255, the values no set of images can reach shaded, and the levels where the curve is impossible
+    (:func:`blurlib.baselines.published.violation` above its tolerance) marked along the bottom."""
+    from blurlib.baselines.published import TOLERANCE, violation
+    names = list(implied)
+    nrows = -(-len(names) // ncols)
+    levels = np.arange(len(next(iter(implied.values()))[0]))
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.3 * nrows), sharex=True, sharey=True,
+                                 squeeze=False)
+        for ax, name in zip(axes.flat, names):
+            recall, precision = (np.asarray(a, float) for a in implied[name])
+            ax.axhspan(1, 2.5, color="0.85", lw=0)
+            ax.axhspan(-2.5, 0, color="0.85", lw=0)
+            ax.plot(levels, recall, color="C0", lw=1.4, label="recall")
+            ax.plot(levels, precision, color="C3", lw=1.2, ls="--", label="precision")
+            bad = violation(recall, precision) > TOLERANCE
+            ax.plot(levels[bad], np.full(bad.sum(), -0.42), "|", color="black", ms=5, label="an impossible level")
+            ax.set_title(f"{name}: {bad.sum()} levels impossible", fontsize=8)
+            ax.set_xlim(0, levels[-1])
+            ax.set_ylim(-0.5, 1.8)
+            ax.grid(alpha=0.3)
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        for ax in axes.flat[len(names):]:
+            ax.axis("off")
+        where = axes.flat[len(names)] if len(names) < axes.size else axes.flat[0]
+        where.legend(handles, labels, fontsize=7, frameon=False, loc="center" if where.axison is False else "upper right")
+        for ax in axes[-1]:
+            ax.set_xlabel("threshold level k (of k/255)")
+        fig.supylabel("mean over the absent images (grey: impossible)", fontsize=8)
+        if title:
+            fig.suptitle(title, fontsize=9)
+        fig.tight_layout()
+    return fig
+
+
 def profile_row(image: np.ndarray, row: int, curves: dict[str, np.ndarray], title: str = ""):
     """Blur maps along one row of pixels: ``image`` (uint8 RGB (H, W, 3)) with the row marked, and beside it each of
     ``curves`` (``{label: float map (H, W) in [0, 1]}``, the first one the ground truth, drawn as a shaded step: shaded

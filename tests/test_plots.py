@@ -111,3 +111,15 @@ def test_boundary_box_straddles_the_boundary_most_evenly():
     assert h == w == 40 and 0 <= top <= 80
     assert abs(mask[top:top + h, left:left + w].mean() - 0.5) <= 5 / 40  # within a step of a quarter window (10 px)
     assert boundary_box(np.ones((5, 7), bool)) == (0, 0, 1, 1)  # no boundary: the first window, never an error
+
+
+def test_implied_curves_counts_the_impossible_levels_of_each_method_and_keeps_the_legend_clear():
+    levels = np.linspace(1, 0, 256)
+    possible = (levels, np.full(256, 0.6))
+    rising = (np.r_[levels[:128], levels[:128] + 0.2], np.full(256, 0.6))  # recall rises again past level 127
+    fig = plots.implied_curves({"fine": possible, "broken": rising})
+    titles = [ax.get_title() for ax in fig.axes if ax.axison]
+    assert titles == ["fine: 0 levels impossible", "broken: 128 levels impossible"]
+    spare = [ax for ax in fig.axes if not ax.axison]
+    assert len(spare) == 2 and spare[0].get_legend() is not None  # the legend sits in the first unused panel
+    plots.plt.close(fig)

@@ -107,3 +107,106 @@ def ap_candidates(recall: np.ndarray, precision: np.ndarray) -> dict[str, float]
     interp = float(np.mean([p[r >= t].max() if (r >= t).any() else 0.0 for t in np.linspace(0, 1, 11)]))
     return {"mean precision": float(p.mean()), "area, step rule": step, "area, trapezoid": trapezoid,
             "11-point interpolated": interp}
+
+
+TOLERANCE = 0.01
+"""The :func:`violation` below which an implied curve counts as possible: differences this small come from how
+finely a map's values fall on the 256 levels, not from which images were scored."""
+
+
+def implied_curve(ours: tuple[np.ndarray, np.ndarray], n_ours: int, published: tuple[np.ndarray, np.ndarray],
+                  n_all: int) -> tuple[np.ndarray, np.ndarray]:
+    """(recall, precision) (256,) that the ``n_all − n_ours`` images absent here would need for our curve on the
+    ``n_ours`` present to give the ``published`` curve over all ``n_all``: a per-image averaged curve is a mean over
+    images, so ``published = (n_ours · ours + n_absent · absent) / n_all`` at every threshold, solved for ``absent``.
+
+    >>> present, absent = (np.array([1.0, 0.4]), np.array([0.6, 0.9])), (np.array([1.0, 0.2]), np.array([0.5, 0.7]))
+    >>> published = tuple((3 * a + b) / 4 for a, b in zip(present, absent))  # 3 images present, 1 absent
+    >>> [v.round(3).tolist() for v in implied_curve(present, 3, published, 4)]
+    [[1.0, 0.2], [0.5, 0.7]]
+    """
+    n_absent = n_all - n_ours
+    if n_absent <= 0:
+        raise ValueError(f"{n_ours} images present of {n_all}: no image is absent, nothing to imply")
+    return tuple((n_all * np.asarray(p, float) - n_ours * np.asarray(o, float)) / n_absent
+                 for o, p in zip(ours, published))
+
+
+def violation(recall: np.ndarray, precision: np.ndarray) -> np.ndarray:
+    """float (256,) ≥ 0: by how much a per-image averaged curve is impossible at each threshold — how far its precision
+    or recall lies outside [0, 1], or its recall above the lowest recall at the lower thresholds (each image's recall
+    can only fall as the threshold rises, so their mean can too); 0 where some set of images can have that point.
+
+    >>> violation(np.array([1.0, 1.2, 0.5, 0.7]), np.array([0.5, 0.6, -0.1, 0.8])).round(2).tolist()
+    [0.0, 0.2, 0.1, 0.2]
+    """
+    r, p = np.asarray(recall, float), np.asarray(precision, float)
+    rise = r - np.minimum.accumulate(np.r_[np.inf, r[:-1]])
+    return np.maximum.reduce([np.zeros_like(r), -r, r - 1, -p, p - 1, rise])
+
+
+def remapped_violation(ours: tuple[np.ndarray, np.ndarray], n_ours: int, published: tuple[np.ndarray, np.ndarray],
+                       n_all: int, steps: int = 30) -> float:
+    """The smallest largest :func:`violation` of the :func:`implied_curve` over every remapping of our maps' levels
+    common to all images: each published threshold k read at one of our levels t_k, with t_k never falling as k
+    rises (the same monotone change of every map's values: each image keeps its pixels' order). 0 where some such
+    remapping lets absent images complete our curve into the published one; large where none can — where our curve
+    cannot reach the published recall at any level, say. Found by bisection (``steps``) on the allowed violation,
+    each step a dynamic programme over (k, t_k).
+
+    >>> recall = np.repeat(np.linspace(1, 0, 128), 2)  # a published curve, in steps of two levels
+    >>> fast = np.r_[recall[::2], np.zeros(128)]  # ours: the same recalls, each reached at half the level
+    >>> curve = lambda r: (r, 0.5 + 0.4 * (1 - r))
+    >>> round(float(violation(*implied_curve(curve(fast), 9, curve(recall), 10)).max()), 1)
+    4.0
+    >>> remapped_violation(curve(fast), 9, curve(recall), 10)
+    0.0
+    """
+    n_absent = n_all - n_ours
+    (r_o, p_o), (r_p, p_p) = ([np.asarray(a, float) for a in c] for c in (ours, published))
+    recall = (n_all * r_p[:, None] - n_ours * r_o[None, :]) / n_absent  # implied at (k, t)
+    precision = (n_all * p_p[:, None] - n_ours * p_o[None, :]) / n_absent
+
+    def possible(tol: float) -> bool:
+        inside = ((recall >= -tol) & (recall <= 1 + tol) & (precision >= -tol) & (precision <= 1 + tol))
+        reach = inside[0]
+        for k in range(1, len(r_p)):  # t_k ≥ t_(k−1) and the implied recall not rising by more than tol
+            before = np.maximum.accumulate(np.where(reach, recall[k - 1], -np.inf))
+            reach = inside[k] & (recall[k] <= before + tol)
+            if not reach.any():
+                return False
+        return True
+
+    lo, hi = 0.0, float(max(np.abs(recall).max(), np.abs(precision).max()) + 1)
+    if possible(lo):
+        return 0.0
+    for _ in range(steps):
+        lo, hi = (lo, (lo + hi) / 2) if possible((lo + hi) / 2) else ((lo + hi) / 2, hi)
+    return hi
+
+
+def image_set_test(ours: dict[str, tuple[np.ndarray, np.ndarray]], n_ours: int,
+                   published: dict[str, tuple[np.ndarray, np.ndarray]], n_all: int) -> pd.DataFrame:
+    """Can the images absent here explain how far our curve lies from the published one? One row per method of
+    ``ours`` (per-image averaged curves on ``n_ours`` images present) with a ``published`` curve (``n_all`` images):
+    the curve the absent images would need (:func:`implied_curve`); its largest :func:`violation` and the levels k
+    (thresholds k/255) where it exceeds :data:`TOLERANCE` (how many, the first, the last); how far our own curve
+    would have to move for that largest violation to vanish (the violation × absent / present images); the same after
+    the best remapping of our maps' levels common to all images (:func:`remapped_violation`); and the implied curve's
+    mean precision and best Fβ where it is possible everywhere (NaN where not: no real curve has those values)."""
+    n_absent = n_all - n_ours
+    rows = {}
+    for name, mine in ours.items():
+        if name not in published:
+            continue
+        recall, precision = implied_curve(mine, n_ours, published[name], n_all)
+        v = violation(recall, precision)
+        bad = np.flatnonzero(v > TOLERANCE)
+        summary = curve_summary(np.clip(recall, 0, 1), np.clip(precision, 0, 1)) if not len(bad) else {}
+        remapped = remapped_violation(mine, n_ours, published[name], n_all)
+        rows[name] = {"largest violation": v.max(), "our curve off by": v.max() * n_absent / n_ours,
+                      "off by, levels remapped": remapped * n_absent / n_ours,
+                      "levels violated": len(bad), "first level violated": bad[0] if len(bad) else np.nan,
+                      "last level violated": bad[-1] if len(bad) else np.nan,
+                      **{f"implied {k}": summary.get(k, np.nan) for k in SUMMARY}}
+    return pd.DataFrame(rows).T

@@ -17,9 +17,15 @@ Parameters from the paper: T_LBP = 0.016, windows s = 11, 15, 21, T_m1 = 0.3, T_
 thresholds leave no sharp or no blurred pixel at the coarse level, that scale's matte is its stretched m_LBP.
 
 Against the published Yi curve after the image set's shift (notebook 03), on the 353 D_e images present: best Fβ
-+0.021, mean precision +0.050 (the LBP sharpness alone, before matting and inference: −0.006 / −0.062). On 48 of
-those images, run at each image's own size instead of 384²: +0.028 / +0.054 against +0.023 / +0.058 — the test size
-is not the cause. About 0.7 s per 384² image on a 2-core CPU (the matte 0.25 s per scale, the inference 0.1–0.3 s).
++0.021, mean precision +0.050 (the LBP sharpness alone, before matting and inference: −0.006 / −0.062). On 48 of those
+images, run at each image's own size instead of 384²: +0.028 / +0.054 against +0.023 / +0.058 — the test size is not
+the cause. The images absent here cannot explain it either (:func:`blurlib.baselines.published.image_set_test`: our
+curve would have to move by 0.73 at some threshold), nor with the levels remapped (0.70). The cause is a tie at the
+top: ours put about 70 % of the blurred pixels on the top level, where the two-state inference's marginals saturate
+over uniform regions, with none above; the published maps put about 58 % on level 245 and 2 % above it, ranked worse
+(precision 0.63–0.71 against 0.81), which no remapping of ours can reach. Below level 246 a remapping brings ours
+within 0.01 of a curve the absent images could complete. About 0.7 s per 384² image on a 2-core CPU (the matte 0.25 s
+per scale, the inference 0.1–0.3 s).
 """
 
 from __future__ import annotations
