@@ -24,8 +24,12 @@ curve would have to move by 0.73 at some threshold), nor with the levels remappe
 top: ours put about 70 % of the blurred pixels on the top level, where the two-state inference's marginals saturate
 over uniform regions, with none above; the published maps put about 58 % on level 245 and 2 % above it, ranked worse
 (precision 0.63–0.71 against 0.81), which no remapping of ours can reach. Below level 246 a remapping brings ours
-within 0.01 of a curve the absent images could complete. About 0.7 s per 384² image on a 2-core CPU (the matte 0.25 s
-per scale, the inference 0.1–0.3 s).
+within 0.01 of a curve the absent images could complete. The published shape comes back qualitatively when our 384²
+map is resized to the image bicubically and stretched per image (the overshoot at region borders lifts a few pixels
+above the plateau): on 48 D_e images the recall then falls from 0.71 at level 241 to 0.04 at level 248, at a precision
+of 0.75–0.79 above against 0.90 below — but mean precision moves only from +0.058 to +0.047, best Fβ not at all, so it
+is not adopted; how the published maps were resized or saved is not known. About 0.7 s per 384² image on a 2-core CPU
+(the matte 0.25 s per scale, the inference 0.1–0.3 s).
 """
 
 from __future__ import annotations
