@@ -333,26 +333,30 @@ def published_comparison(ours: dict[str, tuple[np.ndarray, np.ndarray]],
 def implied_curves(implied: dict[str, tuple[np.ndarray, np.ndarray]], title: str = "", ncols: int = 4):
     """One panel per method of ``implied`` (``{method: (recall, precision)}``, each (256,), the curve the absent images
     would need, :func:`blurlib.baselines.published.implied_curve`): recall and precision against the level k of the
-    threshold k/255, the values no set of images can reach shaded, and the levels where the curve is impossible
-    (:func:`blurlib.baselines.published.violation` above its tolerance) marked along the bottom."""
+    threshold k/255 (the axis spans every curve whole), the values outside [0, 1] shaded, and the levels where the
+    curve is impossible (:func:`blurlib.baselines.published.violation` above its tolerance: outside [0, 1] or a recall
+    rising with the threshold) marked along the bottom."""
     from blurlib.baselines.published import TOLERANCE, violation
     names = list(implied)
     nrows = -(-len(names) // ncols)
     levels = np.arange(len(next(iter(implied.values()))[0]))
+    values = np.concatenate([np.ravel(c) for c in implied.values()])
+    low, high = min(-0.5, float(values.min()) - 0.15), max(1.8, float(values.max()) + 0.1)  # every curve whole
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.3 * nrows), sharex=True, sharey=True,
                                  squeeze=False)
         for ax, name in zip(axes.flat, names):
             recall, precision = (np.asarray(a, float) for a in implied[name])
-            ax.axhspan(1, 2.5, color="0.85", lw=0)
-            ax.axhspan(-2.5, 0, color="0.85", lw=0)
+            ax.axhspan(1, high, color="0.85", lw=0)
+            ax.axhspan(low, 0, color="0.85", lw=0)
             ax.plot(levels, recall, color="C0", lw=1.4, label="recall")
             ax.plot(levels, precision, color="C3", lw=1.2, ls="--", label="precision")
             bad = violation(recall, precision) > TOLERANCE
-            ax.plot(levels[bad], np.full(bad.sum(), -0.42), "|", color="black", ms=5, label="an impossible level")
+            ax.plot(levels[bad], np.full(bad.sum(), low + 0.08), "|", color="black", ms=5,
+                    label="an impossible level\n(outside [0, 1] or\na rising recall)")
             ax.set_title(f"{name}: {bad.sum()} levels impossible", fontsize=8)
             ax.set_xlim(0, levels[-1])
-            ax.set_ylim(-0.5, 1.8)
+            ax.set_ylim(low, high)
             ax.grid(alpha=0.3)
         handles, labels = axes.flat[0].get_legend_handles_labels()
         for ax in axes.flat[len(names):]:
@@ -361,7 +365,7 @@ def implied_curves(implied: dict[str, tuple[np.ndarray, np.ndarray]], title: str
         where.legend(handles, labels, fontsize=7, frameon=False, loc="center" if where.axison is False else "upper right")
         for ax in axes[-1]:
             ax.set_xlabel("threshold level k (of k/255)")
-        fig.supylabel("mean over the absent images (grey: impossible)", fontsize=8)
+        fig.supylabel("mean over the absent images (grey: outside [0, 1])", fontsize=8)
         if title:
             fig.suptitle(title, fontsize=9)
         fig.tight_layout()

@@ -16,7 +16,9 @@ with its default thresholds (the method's own implementation is MATLAB; its pape
 What remains simplified: the paper's joint bilateral filtering of the sparse map (it suppresses outliers at edges
 before propagation) is left out. Cost: about 6 s per 384² image on a 2-core CPU, nearly all of it the solve.
 On 16 D_e images, against the published Zhuo curve moved by the image set's shift: best Fβ +0.013, mean precision
-+0.032 (notebook 03 measures it on the whole test split).
++0.032 (notebook 03 measures it on the whole test split). The simpler propagation it replaced (normalised convolution
+of the edge estimates and a guided filter), scored on the 353 D_e images present: ODS / AP 0.808 / 0.918 — an AP above
+DBM's — and a mean precision 0.085 above the published curve after the shift (this method: 0.822 / 0.851, +0.013).
 """
 
 from __future__ import annotations
