@@ -361,8 +361,9 @@ def implied_curves(implied: dict[str, tuple[np.ndarray, np.ndarray]], title: str
         handles, labels = axes.flat[0].get_legend_handles_labels()
         for ax in axes.flat[len(names):]:
             ax.axis("off")
-        where = axes.flat[len(names)] if len(names) < axes.size else axes.flat[0]
-        where.legend(handles, labels, fontsize=7, frameon=False, loc="center" if where.axison is False else "upper right")
+        spare = len(names) < axes.size  # the legend takes the first unused panel, else the first panel's corner
+        where = axes.flat[len(names)] if spare else axes.flat[0]
+        where.legend(handles, labels, fontsize=7, frameon=False, loc="center" if spare else "upper right")
         for ax in axes[-1]:
             ax.set_xlabel("threshold level k (of k/255)")
         fig.supylabel("mean over the absent images (grey: outside [0, 1])", fontsize=8)

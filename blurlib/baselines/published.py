@@ -162,15 +162,14 @@ def remapped_violation(ours: tuple[np.ndarray, np.ndarray], n_ours: int, publish
     >>> remapped_violation(curve(fast), 9, curve(recall), 10)
     0.0
     """
-    n_absent = n_all - n_ours
-    (r_o, p_o), (r_p, p_p) = ([np.asarray(a, float) for a in c] for c in (ours, published))
-    recall = (n_all * r_p[:, None] - n_ours * r_o[None, :]) / n_absent  # implied at (k, t)
-    precision = (n_all * p_p[:, None] - n_ours * p_o[None, :]) / n_absent
+    columns = tuple(np.asarray(a, float)[None, :] for a in ours)  # our level t along the columns
+    rows = tuple(np.asarray(a, float)[:, None] for a in published)  # the published level k along the rows
+    recall, precision = implied_curve(columns, n_ours, rows, n_all)  # implied at (k, t)
 
     def possible(tol: float) -> bool:
         inside = ((recall >= -tol) & (recall <= 1 + tol) & (precision >= -tol) & (precision <= 1 + tol))
         reach = inside[0]
-        for k in range(1, len(r_p)):  # t_k ≥ t_(k−1) and the implied recall not rising by more than tol
+        for k in range(1, len(recall)):  # t_k ≥ t_(k−1) and the implied recall not rising by more than tol
             before = np.maximum.accumulate(np.where(reach, recall[k - 1], -np.inf))
             reach = inside[k] & (recall[k] <= before + tol)
             if not reach.any():
